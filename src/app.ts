@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import type { SenderInfo } from './mail/message.js';
+import { loadTemplates, type CompiledTemplates } from './render/templates.js';
+import type { Publication } from './render/view-model.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import type { Store } from './store/store.js';
+import { tokenSigner, type TokenSigner } from './tokens.js';
+import { dryRunTransport, outboxTransport } from './transport/outbox.js';
+import { smtpTransport } from './transport/smtp.js';
+import type { Transport } from './transport/transport.js';
+
+/**
+ * The composition root: the only place that turns configuration into concrete parts. Everything
+ * else receives the parts it needs, so tests, preview, dry runs and production share one code path.
+ */
+export interface App {
+  config: Config;
+  store: Store;
+  transport: Transport;
+  now: () => Date;
+  logger: Logger;
+  signer: TokenSigner;
+  publication: Publication;
+  sender: SenderInfo;
+  templates: () => Promise<CompiledTemplates>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Work on an in-memory copy of the database and send nothing. */
+  dryRun?: boolean;
+  transport?: Transport;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
+  const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
+  const domain = config.from.address.split('@')[1] ?? 'localhost';
+  return {
+    config,
+    store,
+    transport,
+    now: options.now ?? (() => new Date()),
+    logger: options.logger ?? createLogger(),
+    signer: tokenSigner(config.secret ?? (await generatedSecret(store))),
+    publication: {
+      name: config.publicationName,
+      siteUrl: config.siteUrl,
+      publicUrl: config.publicUrl,
+      timezone: config.timezone,
+      sender: { name: config.from.name || config.publicationName, email: config.from.address, postalAddress: config.postalAddress },
+    },
+    sender: { from: { name: config.from.name || config.publicationName, address: config.from.address }, listId: `${config.publicationName.replace(/[<>"]/g, '')} <digest.${domain}>` },
+    templates: () => loadTemplates(config.templatesDir),
+    async close() {
+      await transport.close();
+      await store.close();
+    },
+  };
+}
+
+export function defaultTransport(config: Config): Transport {
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpMaxConnections, config.smtpRatePerSecond) : outboxTransport(join(config.dataDir, 'outbox'));
+}
+
+/**
+ * Without DIGEST_SECRET (the embedded default only: config requires it with SMTP), a secret is
+ * made once and kept in the database, so links in mail already sent keep working.
+ */
+async function generatedSecret(store: Store): Promise<string> {
+  const existing = await store.getMeta('generated-secret');
+  if (existing) return existing;
+  const secret = randomBytes(32).toString('hex');
+  await store.setMeta('generated-secret', secret);
+  return secret;
+}

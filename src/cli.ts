@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { pathToFileURL } from 'node:url';
+import { COMMANDS } from './cli/commands/index.js';
+import { loadConfig } from './config.js';
+import { isDigestError } from './errors.js';
+
+/** `digest <command> …`: prints a short message and exits 1 on any error it can explain. */
+export async function main(argv: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  const [name, ...args] = argv;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    out(help(name));
+    return name === undefined || name === 'help' || name === '--help' ? 0 : 1;
+  }
+  try {
+    return await command.run({ args, out, loadConfig: () => loadConfig() });
+  } catch (error) {
+    if (isDigestError(error)) {
+      process.stderr.write(`digest ${command.name}: ${error.describe()}\n`);
+      return 1;
+    }
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`digest ${command.name}: ${(error as Error).message}\nUsage: ${command.usage}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function help(unknown: string | undefined): string {
+  const lines = COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`);
+  const head = unknown && unknown !== 'help' && unknown !== '--help' ? `Unknown command "${unknown}".\n\n` : '';
+  return `${head}Usage:\n${lines.join('\n')}`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`digest: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

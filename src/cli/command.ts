@@ -1,0 +1,16 @@
+import type { Config } from '../config.js';
+
+/** What every CLI command receives: its arguments, where to print, and the validated config. */
+export interface CommandContext {
+  args: string[];
+  out: (line: string) => void;
+  loadConfig: () => Config;
+}
+
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  /** Resolves to the process exit code. */
+  run(context: CommandContext): Promise<number>;
+}

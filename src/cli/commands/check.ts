@@ -1,0 +1,49 @@
+import { createApp } from '../../app.js';
+import { isDigestError } from '../../errors.js';
+import { collectPosts } from '../../posts/collect.js';
+import { formatProblem } from '../../posts/post.js';
+import { renderDigest } from '../../render/render-digest.js';
+import { loadTemplates } from '../../render/templates.js';
+import { buildViewModel } from '../../render/view-model.js';
+import type { Command } from '../command.js';
+
+/**
+ * Validates everything a send depends on and lists every problem at once: config (an invalid
+ * config throws before this runs and is printed by the CLI), each post, each template.
+ */
+export const checkCommand: Command = {
+  name: 'check',
+  usage: 'digest check',
+  summary: 'validate config, every post and every template; list all problems with file:line',
+  async run({ out, loadConfig }) {
+    const config = loadConfig();
+    out('Config: ok');
+    const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
+    const errors = problems.filter((p) => p.severity === 'error');
+    for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: posts/${formatProblem(problem)}`);
+    out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
+    const templateErrors = await checkTemplates(config, posts, out);
+    const failed = errors.length + templateErrors;
+    out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
+    return failed === 0 ? 0 : 1;
+  },
+};
+
+/** Compiles the templates and renders them against the real posts, as a send would. */
+async function checkTemplates(config: ReturnType<Parameters<Command['run']>[0]['loadConfig']>, posts: Parameters<typeof buildViewModel>[1], out: (line: string) => void): Promise<number> {
+  const app = await createApp(config, { dryRun: true });
+  try {
+    const templates = await loadTemplates(config.templatesDir);
+    const sample = posts.length > 0 ? posts.slice(0, config.maxPosts) : [];
+    const rendered = await renderDigest(templates, buildViewModel({ number: 1, cadence: 'weekly', date: new Date() }, sample, app.publication));
+    for (const warning of rendered.warnings) out(`warning: templates/${'digest.mjml.hbs'} (after Handlebars) ${warning}`);
+    out(`Templates: ok (${templates.files.join(', ')})`);
+    return 0;
+  } catch (error) {
+    if (!isDigestError(error)) throw error;
+    out(`error: ${error.message}`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { createApp } from '../../app.js';
+import { runSend, type SendReport } from '../../pipeline.js';
+import { formatProblem } from '../../posts/post.js';
+import { CADENCES, type Cadence } from '../../render/view-model.js';
+import { describeReason } from '../../select.js';
+import { importSampleSubscribersIfEmpty } from '../../subscribers/sample.js';
+import { UsageError } from '../../errors.js';
+import type { Command } from '../command.js';
+
+export const sendCommand: Command = {
+  name: 'send',
+  usage: 'digest send [--dry-run] [--cadence weekly|daily|monthly]',
+  summary: 'collect, select, render and deliver the next edition (or resume an unfinished one)',
+  async run({ args, out, loadConfig }) {
+    const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean' }, cadence: { type: 'string', default: 'weekly' } } });
+    const cadence = parseCadence(values.cadence);
+    const config = loadConfig();
+    const app = await createApp(config, { dryRun: values['dry-run'] === true });
+    try {
+      if (!config.smtpUrl) {
+        const imported = await importSampleSubscribersIfEmpty(app.store, config.sampleSubscribers, app.now());
+        if (imported) out(`No subscribers yet: added ${imported} sample subscribers from ${config.sampleSubscribers}.`);
+      }
+      const report = await runSend(app, { cadence });
+      printReport(report, out, { dryRun: values['dry-run'] === true, destination: app.transport.description });
+      return report.tally.failed + report.tally.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
+    } finally {
+      await app.close();
+    }
+  },
+};
+
+export function parseCadence(value: string | undefined): Cadence {
+  if (value && (CADENCES as readonly string[]).includes(value)) return value as Cadence;
+  throw new UsageError('BAD_CADENCE', `--cadence must be one of ${CADENCES.join(', ')} (got "${value}")`);
+}
+
+function printReport(report: SendReport, out: (line: string) => void, options: { dryRun: boolean; destination: string }): void {
+  for (const problem of report.problems.filter((p) => p.severity === 'error')) out(`Skipped post: ${formatProblem(problem)}`);
+  const { edition, tally } = report;
+  if (!edition) {
+    out('Nothing new to send: no post has been published since the last edition.');
+    for (const { post, reason } of report.selection?.leftOut.filter((l) => l.reason.kind === 'future') ?? []) out(`  waiting: ${post.title} (${describeReason(reason)})`);
+    return;
+  }
+  const verb = options.dryRun ? 'Dry run of edition' : report.resumed ? 'Resumed edition' : 'Edition';
+  out(`${verb} #${edition.number} (${edition.cadence}): ${edition.posts.length} post${edition.posts.length === 1 ? '' : 's'}`);
+  for (const post of edition.posts) out(`  - ${post.title}`);
+  const recipients = tally.sent + tally.deferred + tally.failed + tally.skipped + tally.uncertain;
+  out(`Recipients: ${recipients} · sent ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
+  if (options.dryRun) out('Dry run: nothing was sent and nothing was recorded.');
+  else out(`Delivered to ${options.destination}.`);
+  if (!report.complete) out('Some deliveries are deferred: the next `digest send` retries them.');
+}

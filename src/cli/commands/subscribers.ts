@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { createApp } from '../../app.js';
+import { UsageError } from '../../errors.js';
+import { checkAddress } from '../../mail/address.js';
+import type { SubscriberStatus } from '../../store/store.js';
+import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
+import { plainLine } from '../../text.js';
+import type { Command, CommandContext } from '../command.js';
+import { parseCadence } from './send.js';
+
+type Action = (context: CommandContext, app: Awaited<ReturnType<typeof createApp>>, args: string[]) => Promise<number>;
+
+const ACTIONS: Record<string, Action> = {
+  async add({ out }, app, args) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, categories: { type: 'string' }, cadence: { type: 'string' } } });
+    const address = checkAddress(positionals[0] ?? '');
+    if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${positionals[0] ?? ''}" ${address.reason}.`);
+    const row = {
+      email: address.address,
+      status: 'active' as const,
+      ...(values.name === undefined ? {} : { name: plainLine(values.name) }),
+      ...(values.categories === undefined ? {} : { categories: splitCategories(values.categories) }),
+      ...(values.cadence === undefined ? {} : { cadence: parseCadence(values.cadence) }),
+    };
+    const { added } = await app.store.upsertSubscribers([row], app.now());
+    out(`${added ? 'Added' : 'Updated'} ${address.address}.`);
+    return 0;
+  },
+  async import({ out }, app, args) {
+    const file = args[0];
+    if (!file) throw new UsageError('USAGE', 'Name the CSV file: digest subscribers import FILE.csv');
+    const { rows, invalid } = parseSubscriberCsv(await readFile(file, 'utf8'));
+    for (const bad of invalid) out(`${file}:${bad.line}: ${bad.reason}`);
+    const { added, updated } = await app.store.upsertSubscribers(rows, app.now());
+    out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${invalid.length} rejected.`);
+    return invalid.length > 0 ? 1 : 0;
+  },
+  async list({ out }, app, args) {
+    const { values } = parseArgs({ args, options: { status: { type: 'string' }, topic: { type: 'string' } } });
+    let count = 0;
+    for await (const s of app.store.listSubscribers({ ...(values.status ? { status: values.status as SubscriberStatus } : {}), ...(values.topic ? { category: values.topic } : {}) })) {
+      out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}`);
+      count += 1;
+    }
+    out(`${count} subscriber${count === 1 ? '' : 's'}`);
+    return 0;
+  },
+  async export({ out }, app) {
+    const all = [];
+    for await (const s of app.store.listSubscribers()) all.push(s);
+    out(subscribersToCsv(all).trimEnd());
+    return 0;
+  },
+  async remove({ out }, app, args) {
+    const address = checkAddress(args[0] ?? '');
+    if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${args[0] ?? ''}" ${address.reason}.`);
+    const removed = await app.store.removeSubscriber(address.address);
+    out(removed ? `Removed ${address.address}.` : `${address.address} is not on the list.`);
+    return removed ? 0 : 1;
+  },
+};
+
+export const subscribersCommand: Command = {
+  name: 'subscribers',
+  usage: 'digest subscribers add EMAIL [--name N] [--categories a,b] [--cadence weekly] | import FILE.csv | list [--status S] [--topic T] | export | remove EMAIL',
+  summary: 'manage the subscriber list',
+  async run(context) {
+    const [actionName = '', ...rest] = context.args;
+    const action = ACTIONS[actionName];
+    if (!action) throw new UsageError('USAGE', `Unknown subscribers action "${actionName}". Usage: ${this.usage}`);
+    const app = await createApp(context.loadConfig());
+    try {
+      return await action(context, app, rest);
+    } finally {
+      await app.close();
+    }
+  },
+};

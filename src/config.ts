@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { parseMailbox, type Mailbox } from './mail/address.js';
+
+/**
+ * Configuration comes from the environment, with `.env` filling in what the environment lacks.
+ * It is validated once at start-up and every problem is reported at once, by variable name.
+ */
+const optional = (schema: z.ZodType) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const httpUrl = z
+  .string()
+  .url('must be an absolute URL such as https://example.org')
+  .refine((v) => /^https?:\/\//i.test(v), 'must start with http:// or https://')
+  .transform((v) => (v.endsWith('/') ? v : `${v}/`));
+
+const mailbox = z.string().transform((value, ctx): Mailbox => {
+  const parsed = parseMailbox(value);
+  if (parsed.ok) return parsed.mailbox;
+  ctx.addIssue({ code: 'custom', message: `${parsed.reason}; write it as "Name <name@example.org>"` });
+  return z.NEVER;
+});
+
+const cronExpression = z
+  .string()
+  .refine((v) => cron.validate(v), 'is not a valid cron expression (five fields, or six with seconds first, e.g. "0 8 * * 1")');
+
+const timezone = z.string().refine(isTimeZone, 'is not an IANA time zone such as Europe/Berlin or UTC');
+
+const smtpUrl = z
+  .string()
+  .url('must be an SMTP URL such as smtp://user:pass@host:587 or smtps://host:465')
+  .refine((v) => /^smtps?:\/\//i.test(v), 'must start with smtp:// or smtps://');
+
+const oneLine = z.string().max(200).refine((v) => !/[\r\n]/.test(v), 'must be a single line');
+
+const schema = z.object({
+  SMTP_URL: optional(smtpUrl.optional()),
+  SMTP_MAX_CONNECTIONS: optional(int(1, 50).default(5)),
+  SMTP_RATE_PER_SECOND: optional(z.coerce.number().positive().optional()),
+  DIGEST_FROM: optional(mailbox.prefault('Digest <digest@example.org>')),
+  PUBLICATION_NAME: optional(oneLine.default('International Governments Digest')),
+  SENDER_POSTAL_ADDRESS: optional(oneLine.default('Example Publishing, 1 Example Street, 10115 Berlin, Germany')),
+  PUBLIC_URL: optional(httpUrl.default('http://localhost:3000/')),
+  SITE_URL: optional(httpUrl.default('https://blog.example.org/')),
+  DATA_DIR: optional(z.string().default('./data')),
+  POSTS_DIR: optional(z.string().default('./posts')),
+  TEMPLATES_DIR: optional(z.string().default('./templates')),
+  DIGEST_SECRET: optional(z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional()),
+  DIGEST_MAX_POSTS: optional(int(1, 100).default(10)),
+  DIGEST_SCHEDULE: optional(cronExpression.default('0 8 * * 1')),
+  DIGEST_TIMEZONE: optional(timezone.default('UTC')),
+  PORT: optional(int(0, 65535).default(3000)),
+  SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof schema>, cwd: string) {
+  return {
+    smtpUrl: env.SMTP_URL as string | undefined,
+    smtpMaxConnections: env.SMTP_MAX_CONNECTIONS as number,
+    smtpRatePerSecond: env.SMTP_RATE_PER_SECOND as number | undefined,
+    from: env.DIGEST_FROM as Mailbox,
+    publicationName: env.PUBLICATION_NAME as string,
+    postalAddress: env.SENDER_POSTAL_ADDRESS as string,
+    publicUrl: env.PUBLIC_URL as string,
+    siteUrl: env.SITE_URL as string,
+    dataDir: resolve(cwd, env.DATA_DIR as string),
+    postsDir: resolve(cwd, env.POSTS_DIR as string),
+    templatesDir: resolve(cwd, env.TEMPLATES_DIR as string),
+    secret: env.DIGEST_SECRET as string | undefined,
+    maxPosts: env.DIGEST_MAX_POSTS as number,
+    schedule: env.DIGEST_SCHEDULE as string,
+    timezone: env.DIGEST_TIMEZONE as string,
+    port: env.PORT as number,
+    sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
+  };
+}
+
+/** Variables whose values are never echoed back in an error, even when they are wrong. */
+const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL']);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const merged = { ...readDotEnv(cwd, env), ...env };
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(config)');
+      const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`;
+      return `${name} ${issue.message}${shown}`;
+    });
+    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
+      problems,
+    });
+  }
+  const config = toConfig(parsed.data, cwd);
+  if (config.smtpUrl && !config.secret) {
+    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
+      problems: ['DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)'],
+    });
+  }
+  return config;
+}
+
+/** `.env` in the working directory, or the file named by DOTENV_FILE. Missing is fine. */
+function readDotEnv(cwd: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const file = resolve(cwd, env.DOTENV_FILE ?? '.env');
+  if (!existsSync(file)) return {};
+  try {
+    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (cause) {
+    throw new ConfigError('CONFIG_DOTENV', `${file} could not be read as KEY=value lines`, { cause });
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+

@@ -1,0 +1,38 @@
+import type { Post } from '../posts/post.js';
+import { renderDigest } from '../render/render-digest.js';
+import type { CompiledTemplates } from '../render/templates.js';
+import { buildViewModel, type Cadence, type Publication } from '../render/view-model.js';
+import type { Edition, EditionStore } from '../store/store.js';
+
+/**
+ * Stages 3–6 for the whole edition: view model → Handlebars → MJML → HTML and text. Rendering
+ * happens before anything is written, so a template error leaves no half-made edition; then the
+ * edition and its posts are recorded in one transaction.
+ */
+export interface CreateEditionInput {
+  cadence: Cadence;
+  posts: Post[];
+  baseline: Post[];
+  now: Date;
+  tickKey: string | null;
+}
+
+export async function createEdition(
+  deps: { store: EditionStore; templates: CompiledTemplates; publication: Publication },
+  input: CreateEditionInput,
+): Promise<Edition | undefined> {
+  const number = await deps.store.nextEditionNumber();
+  const view = buildViewModel({ number, cadence: input.cadence, date: input.now }, input.posts, deps.publication);
+  const rendered = await renderDigest(deps.templates, view);
+  return deps.store.createEdition({
+    number,
+    cadence: input.cadence,
+    createdAt: input.now,
+    tickKey: input.tickKey,
+    subject: rendered.subject,
+    posts: input.posts,
+    html: rendered.html,
+    text: rendered.text,
+    baselineSlugs: input.baseline.map((post) => post.slug),
+  });
+}

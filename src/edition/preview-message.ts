@@ -1,0 +1,74 @@
+import type { App } from '../app.js';
+import { compileMessage, newMessageId, personalize } from '../mail/message.js';
+import { planEdition } from '../pipeline.js';
+import type { ContentProblem, Post } from '../posts/post.js';
+import { fillTokens, greetingFor, type PersonalValues } from '../render/personal.js';
+import { renderDigest } from '../render/render-digest.js';
+import { buildViewModel, type Cadence } from '../render/view-model.js';
+import type { Selection } from '../select.js';
+import { personalLinks } from '../tokens.js';
+import { chooseSegment } from './segments.js';
+
+/**
+ * The message `digest send` would deliver right now to one subscriber, built by the same stages
+ * and recording nothing: used by `digest render`, the editor preview and test sends.
+ */
+export interface PreviewInput {
+  cadence: Cadence;
+  /** A subscriber's address; unknown or absent means an all-topics sample reader. */
+  email?: string | undefined;
+  /** Preview as if subscribed to these topics instead. */
+  categories?: string[];
+}
+
+export interface PreviewMessage {
+  number: number;
+  recipient: string;
+  subject: string;
+  preheader: string;
+  posts: Post[];
+  html: string;
+  text: string;
+  eml: Buffer;
+  warnings: string[];
+}
+
+export interface PreviewResult {
+  message: PreviewMessage | undefined;
+  selection: Selection;
+  problems: ContentProblem[];
+  /** Posts of the edition outside the previewed topics. */
+  outsideTopics: Post[];
+}
+
+export async function previewMessage(app: App, input: PreviewInput): Promise<PreviewResult> {
+  const { selection, problems } = await planEdition(app, input.cadence);
+  const subscriber = input.email ? await app.store.findSubscriber(input.email) : undefined;
+  const reader = { id: subscriber?.id ?? 0, email: subscriber?.email ?? input.email ?? 'reader@example.org', name: subscriber?.name ?? '' };
+  const categories = input.categories ?? subscriber?.categories ?? [];
+  const choice = chooseSegment({ posts: selection.included }, { categories });
+  const outsideTopics = selection.included.filter((post) => !choice?.posts.includes(post));
+  if (!choice) return { message: undefined, selection, problems, outsideTopics };
+  const number = await app.store.nextEditionNumber();
+  const view = buildViewModel({ number, cadence: input.cadence, date: app.now() }, choice.posts, app.publication);
+  const rendered = await renderDigest(await app.templates(), view);
+  const values: PersonalValues = { greeting: greetingFor(reader.name), email: reader.email, ...personalLinks(app.signer, app.config.publicUrl, reader.id) };
+  const eml = personalize(compileMessage(rendered, app.sender), {
+    mailbox: { name: reader.name, address: reader.email },
+    values,
+    messageId: newMessageId(app.sender.from.address.split('@')[1] ?? 'localhost', number, reader.id),
+    date: app.now(),
+  });
+  const message: PreviewMessage = {
+    number,
+    recipient: reader.email,
+    subject: rendered.subject,
+    preheader: view.edition.preheader,
+    posts: choice.posts,
+    html: fillTokens(rendered.html, values, true),
+    text: fillTokens(rendered.text, values, false),
+    eml,
+    warnings: rendered.warnings,
+  };
+  return { message, selection, problems, outsideTopics };
+}

@@ -1,0 +1,40 @@
+import pino from 'pino';
+
+/**
+ * Structured logging with stable event names ("send.started", "delivery.deferred", …). Not on a
+ * TTY: one JSON object per line on stderr, for log collectors. On a TTY: a short readable line.
+ */
+export interface Logger {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  if (level === 'silent') return silentLogger;
+  if (options.pretty ?? process.stderr.isTTY) return readableLogger(level);
+  const base = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  return {
+    info: (event, fields) => base.info({ event, ...fields }),
+    warn: (event, fields) => base.warn({ event, ...fields }),
+    error: (event, fields) => base.error({ event, ...fields }),
+  };
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+function readableLogger(level: string): Logger {
+  const quietInfo = level === 'warn' || level === 'error';
+  const line = (tag: string, event: string, fields?: Record<string, unknown>) => {
+    const details = Object.entries(fields ?? {})
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    process.stderr.write(`${tag} ${event}${details ? ` ${details}` : ''}\n`);
+  };
+  return {
+    info: (event, fields) => quietInfo || line('·', event, fields),
+    warn: (event, fields) => line('!', event, fields),
+    error: (event, fields) => line('✗', event, fields),
+  };
+}

@@ -1,0 +1,33 @@
+import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { plainLine } from '../text.js';
+import type { Mailbox } from './address.js';
+
+/**
+ * Header values are built only from single-line text: `plainLine` turns every CR, LF and other
+ * control character into a space before a value gets here, and non-ASCII text is RFC 2047
+ * encoded, so no field from a post, config or subscriber can add a header or a recipient.
+ */
+export function headerLine(name: string, value: string): string {
+  const line = `${name}: ${value}`;
+  if (/[\r\n]/.test(line)) throw new Error(`refusing a header with a line break: ${name}`);
+  return foldLines(line, 76, false);
+}
+
+/** An unstructured text header (Subject): encoded words where the text is not plain ASCII. */
+export function encodeText(text: string): string {
+  const clean = plainLine(text);
+  return /^[\x20-\x7e]*$/.test(clean) ? clean : encodeWords(clean, 'Q', 52);
+}
+
+/** `"Alice Example" <alice@example.org>`, with the name quoted or encoded as needed. */
+export function formatMailbox(mailbox: Mailbox): string {
+  const name = plainLine(mailbox.name);
+  if (!name) return `<${mailbox.address}>`;
+  if (/^[\x20-\x7e]*$/.test(name)) return `"${name.replace(/["\\]/g, '\\$&')}" <${mailbox.address}>`;
+  return `${encodeWords(name, 'Q', 52)} <${mailbox.address}>`;
+}
+
+/** RFC 5322 date, e.g. "Mon, 30 Nov 2026 08:00:00 +0000". */
+export function formatDateHeader(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, '+0000');
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { RenderedDigest } from '../render/render-digest.js';
+import { escapeHtml, fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } from '../render/personal.js';
+import type { Mailbox } from './address.js';
+import { encodeText, formatDateHeader, formatMailbox, headerLine } from './headers.js';
+import { encodeQuotedPrintable } from './quoted-printable.js';
+
+/**
+ * Stage 7: the MIME message, built once per segment with personal tokens left as gaps, then
+ * completed per subscriber by joining pre-encoded byte chunks. Each gap is bounded by
+ * quoted-printable soft line breaks, so a value of any length keeps every line within limits.
+ */
+type BodyPiece = Buffer | { field: PersonalField; html: boolean };
+
+export interface MessageTemplate {
+  subject: string;
+  /** Headers shared by every recipient, CRLF-terminated. */
+  sharedHeaders: string;
+  body: BodyPiece[];
+}
+
+export interface SenderInfo {
+  from: Mailbox;
+  /** `Name <label.domain>`, RFC 2919. */
+  listId: string;
+}
+
+export interface Recipient {
+  mailbox: Mailbox;
+  values: PersonalValues;
+  messageId: string;
+  date: Date;
+}
+
+const CRLF = '\r\n';
+const SOFT_BREAK = Buffer.from(`=${CRLF}`);
+
+export function compileMessage(rendered: RenderedDigest, sender: SenderInfo): MessageTemplate {
+  const boundary = `digest-${randomBytes(8).toString('hex')}`;
+  const sharedHeaders = [
+    headerLine('From', formatMailbox(sender.from)),
+    headerLine('Subject', encodeText(rendered.subject)),
+    headerLine('List-Id', sender.listId),
+    'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+  ].join(CRLF);
+  const body: BodyPiece[] = [
+    Buffer.from(`${CRLF}--${boundary}${CRLF}${partHeaders('text/plain')}`),
+    ...encodePart(rendered.text, false),
+    Buffer.from(`${CRLF}--${boundary}${CRLF}${partHeaders('text/html')}`),
+    ...encodePart(rendered.html, true),
+    Buffer.from(`${CRLF}--${boundary}--${CRLF}`),
+  ];
+  return { subject: rendered.subject, sharedHeaders: `${sharedHeaders}${CRLF}`, body };
+}
+
+/** The complete RFC 5322 message for one subscriber. */
+export function personalize(template: MessageTemplate, recipient: Recipient): Buffer {
+  const headers = [
+    headerLine('To', formatMailbox(recipient.mailbox)),
+    headerLine('Date', formatDateHeader(recipient.date)),
+    headerLine('Message-ID', recipient.messageId),
+    headerLine('List-Unsubscribe', `<${recipient.values.unsubscribeUrl}>`),
+  ].join(CRLF);
+  const chunks: Buffer[] = [Buffer.from(`${headers}${CRLF}${template.sharedHeaders}`)];
+  for (const piece of template.body) {
+    if (Buffer.isBuffer(piece)) chunks.push(piece);
+    else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field]), SOFT_BREAK);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function newMessageId(domain: string, edition: number, subscriberId: number): string {
+  return `<e${edition}.s${subscriberId}.${randomBytes(6).toString('hex')}@${domain}>`;
+}
+
+function partHeaders(type: string): string {
+  return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`;
+}
+
+/** Splits a part at its tokens and encodes the literal runs once, now. */
+function encodePart(content: string, html: boolean): BodyPiece[] {
+  const pieces: BodyPiece[] = [];
+  let last = 0;
+  for (const match of content.matchAll(TOKEN_PATTERN)) {
+    pieces.push(encodeQp(content.slice(last, match.index)), { field: fieldOfToken(match[0]), html });
+    last = match.index + match[0].length;
+  }
+  pieces.push(encodeQp(content.slice(last)));
+  return pieces;
+}
+
+function encodeQp(text: string): Buffer {
+  return Buffer.from(encodeQuotedPrintable(text), 'ascii');
+}

@@ -1,0 +1,95 @@
+import type { App } from './app.js';
+import { createEdition } from './edition/create-edition.js';
+import { segmentCache } from './edition/segments.js';
+import { deliverEdition, type Tally } from './deliver/deliver.js';
+import { withSendLease } from './deliver/lease.js';
+import { collectPosts } from './posts/collect.js';
+import type { ContentProblem, Post } from './posts/post.js';
+import type { Cadence } from './render/view-model.js';
+import { selectNew, type Selection } from './select.js';
+import type { Edition } from './store/store.js';
+
+/**
+ * One send, stage by stage:
+ *   1. collect posts            posts/collect.ts
+ *   2. select what is new        select.ts
+ *   3. build the view model      render/view-model.ts
+ *   4. Handlebars → MJML         render/templates.ts, render/render-digest.ts
+ *   5. MJML → HTML + plain text  render/render-digest.ts
+ *   6. record the edition        edition/create-edition.ts
+ *   7. personalise per subscriber (token substitution)  mail/message.ts
+ *   8. deliver and record each delivery                 deliver/deliver.ts
+ * An edition left unfinished by a crash is resumed first, with the content it was created with.
+ */
+export interface SendOptions {
+  cadence: Cadence;
+  /** The scheduled time of a cron tick: at most one edition per key. */
+  tickKey?: string;
+}
+
+export interface SendReport {
+  edition: Edition | undefined;
+  resumed: boolean;
+  problems: ContentProblem[];
+  selection: Selection | undefined;
+  tally: Tally;
+  recovered: { requeued: number; uncertain: number };
+  /** True when every recipient of the edition has a final state. */
+  complete: boolean;
+}
+
+const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
+
+export async function runSend(app: App, options: SendOptions): Promise<SendReport> {
+  await app.transport.verify();
+  return withSendLease(app.store, app.now, async () => {
+    const open = await app.store.openEdition(options.cadence);
+    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined });
+    if (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey))) {
+      return { edition: undefined, resumed: false, problems: [], selection: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
+    }
+    const { problems, selection } = await planEdition(app, options.cadence);
+    const base = { edition: undefined, resumed: false, problems, selection, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
+    if (selection.included.length === 0) return base;
+    const templates = await app.templates();
+    const edition = await createEdition(
+      { store: app.store, templates, publication: app.publication },
+      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null },
+    );
+    if (!edition) return base;
+    app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
+    return deliver(app, edition, { resumed: false, problems, selection });
+  });
+}
+
+/** Stages 1–2, without writing anything: also what `render`, `check` and the preview use. */
+export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection }> {
+  const { posts, problems } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
+  for (const problem of problems.filter((p) => p.severity === 'error')) {
+    app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
+  }
+  const selection = selectNew({
+    posts,
+    ledger: await app.store.postLedger(cadence),
+    now: app.now(),
+    maxPosts: app.config.maxPosts,
+    isFirstEdition: !(await app.store.hasEditions(cadence)),
+  });
+  return { posts, problems, selection };
+}
+
+async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>): Promise<SendReport> {
+  const recovered = await app.store.recoverInterrupted(edition.number, app.now());
+  if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...recovered });
+  const templates = await app.templates();
+  const segments = segmentCache({ store: app.store, templates, publication: app.publication, sender: app.sender }, edition);
+  const tally = await deliverEdition(
+    { store: app.store, transport: app.transport, now: app.now, logger: app.logger, signer: app.signer, publicUrl: app.config.publicUrl, sender: app.sender, segments },
+    edition,
+  );
+  const counts = await app.store.countDeliveries(edition.number);
+  const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
+  if (complete) await app.store.completeEdition(edition.number, app.now());
+  app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
+  return { edition, ...context, tally, recovered, complete };
+}

@@ -1,0 +1,106 @@
+import { marked } from 'marked';
+import { z } from 'zod';
+import { plainLine, slugify, truncateWords } from '../text.js';
+import { parsePostDate } from '../time.js';
+import { splitFrontMatter } from './front-matter.js';
+import type { ContentProblem, Post } from './post.js';
+
+const EXCERPT_LENGTH = 280;
+const line = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const webUrl = z
+  .string()
+  .url('must be an absolute URL')
+  .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL');
+const stringList = z.array(z.string().trim().min(1).max(60), 'must be a list, e.g. ["Trade", "Diplomacy"]').max(20).default([]);
+
+const frontMatterSchema = z.object({
+  title: line(300),
+  date: z.union([z.string(), z.number()], 'is required, e.g. 2023-05-24 or 2023-05-24T09:30:00+02:00').transform(String),
+  author: line(120),
+  categories: stringList,
+  tags: stringList,
+  summary: line(1000).optional(),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,79}$/i, 'must be letters, digits and dashes, e.g. china-trade-reopens')
+    .optional(),
+  url: webUrl.optional(),
+  image: webUrl.optional(),
+  imageAlt: line(300).optional(),
+  draft: z.boolean('must be true or false').default(false),
+});
+
+const KNOWN_FIELDS = new Set(Object.keys(frontMatterSchema.shape));
+
+export interface ParseContext {
+  file: string;
+  timezone: string;
+  siteUrl: string;
+}
+
+export type ParsedPost = { post?: Post; problems: ContentProblem[] };
+
+/** One post file's text → a validated Post, or the problems that keep it out (each with a line). */
+export function parsePost(source: string, context: ParseContext): ParsedPost {
+  const problem = (line: number, message: string, severity: ContentProblem['severity'] = 'error'): ContentProblem => ({
+    file: context.file,
+    line,
+    message,
+    severity,
+  });
+  const split = splitFrontMatter(source);
+  if (!split.ok) return { problems: [problem(split.line, split.message)] };
+  const lineOf = (key: string) => split.keyLines.get(key) ?? 1;
+  const problems: ContentProblem[] = Object.keys(split.data)
+    .filter((key) => !KNOWN_FIELDS.has(key))
+    .map((key) => problem(lineOf(key), `unknown field "${key}" is ignored (known: ${[...KNOWN_FIELDS].join(', ')})`, 'warning'));
+  const result = frontMatterSchema.safeParse(split.data);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      problems.push(problem(lineOf(key), `${key || 'front matter'}: ${issue.message}`));
+    }
+    return { problems };
+  }
+  const fields = result.data;
+  const date = parsePostDate(fields.date, context.timezone);
+  if (!date) {
+    problems.push(problem(lineOf('date'), `date: "${fields.date}" is not a real date; write 2023-05-24 or 2023-05-24T09:30:00+02:00`));
+    return { problems };
+  }
+  if (fields.image && !fields.imageAlt) problems.push(problem(lineOf('image'), 'image has no imageAlt: add a short description for screen readers', 'warning'));
+  const slug = (fields.slug ?? slugFromFile(context.file)).toLowerCase();
+  const post: Post = {
+    slug,
+    title: plainLine(fields.title),
+    date,
+    author: plainLine(fields.author),
+    categories: unique(fields.categories.map(plainLine)),
+    tags: unique(fields.tags.map(plainLine)),
+    excerpt: truncateWords(plainLine(fields.summary ?? firstParagraph(split.body)), EXCERPT_LENGTH),
+    url: fields.url ?? new URL(encodeURIComponent(slug), context.siteUrl).href,
+    draft: fields.draft,
+    file: context.file,
+    ...(fields.image ? { image: { src: fields.image, alt: fields.imageAlt && plainLine(fields.imageAlt) } } : {}),
+  };
+  if (!post.title) problems.push(problem(lineOf('title'), 'title: is empty once markup is removed'));
+  return problems.some((p) => p.severity === 'error') ? { problems } : { post, problems };
+}
+
+/** `2023-05-24-china-trade.md` → `china-trade`: the date prefix is for sorting files, not identity. */
+function slugFromFile(file: string): string {
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.md$/i, '');
+  return slugify(base.replace(/^\d{4}-\d{2}-\d{2}-/, '')) || slugify(base) || 'post';
+}
+
+/** Plain text of the first paragraph of Markdown, for a derived excerpt. */
+function firstParagraph(markdown: string): string {
+  const paragraph = marked.lexer(markdown).find((token) => token.type === 'paragraph');
+  if (!paragraph || !('text' in paragraph)) return '';
+  return String(marked.parseInline(String(paragraph.text)));
+}
+
+function unique(values: string[]): string[] {
+  const seen = new Set<string>();
+  return values.filter((value) => value && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()));
+}

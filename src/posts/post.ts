@@ -1,0 +1,29 @@
+/** A post as the rest of the pipeline sees it: validated, plain data, safe strings. */
+export interface Post {
+  /** Stable identity across edits; lower-case. A post is sent once per cadence, keyed by this. */
+  slug: string;
+  title: string;
+  date: Date;
+  author: string;
+  categories: string[];
+  tags: string[];
+  excerpt: string;
+  url: string;
+  image?: { src: string; alt: string | undefined };
+  draft: boolean;
+  /** Path relative to the posts folder, for messages. */
+  file: string;
+}
+
+/** Something wrong with one post file, pinned to a line so an editor can jump to it. */
+export interface ContentProblem {
+  file: string;
+  line: number;
+  message: string;
+  /** Warnings are shown by `digest check` but do not keep a post out of the digest. */
+  severity: 'error' | 'warning';
+}
+
+export function formatProblem(problem: ContentProblem): string {
+  return `${problem.file}:${problem.line}: ${problem.message}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Per-subscriber values are rendered as opaque tokens and substituted into the finished message,
+ * so the expensive render (Handlebars + MJML + MIME) happens once per segment, not per subscriber.
+ * Tokens are plain lower-case letters so that no escaping, MJML pass or encoding can alter them.
+ */
+export const PERSONAL_FIELDS = ['greeting', 'email', 'unsubscribeUrl', 'preferencesUrl'] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+export type PersonalValues = Record<PersonalField, string>;
+
+export function tokenFor(field: PersonalField): string {
+  return `zzpersonal${field.toLowerCase()}zz`;
+}
+
+export const TOKEN_PATTERN = new RegExp(PERSONAL_FIELDS.map(tokenFor).join('|'), 'g');
+
+const FIELD_BY_TOKEN = new Map(PERSONAL_FIELDS.map((field) => [tokenFor(field), field]));
+
+export function fieldOfToken(token: string): PersonalField {
+  const field = FIELD_BY_TOKEN.get(token);
+  if (!field) throw new Error(`unknown personal token ${token}`);
+  return field;
+}
+
+/** Placeholders to put in a view model where personal values belong. */
+export function personalTokens(): PersonalValues {
+  return Object.fromEntries(PERSONAL_FIELDS.map((field) => [field, tokenFor(field)])) as PersonalValues;
+}
+
+/** The friendly first line: "Hi Alice," or, without a name, "Hello,". */
+export function greetingFor(name: string | null | undefined): string {
+  const first = (name ?? '').trim();
+  return first ? `Hi ${first},` : 'Hello,';
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Fills the tokens in rendered HTML or text directly (previews; sending works on encoded bytes). */
+export function fillTokens(content: string, values: PersonalValues, html: boolean): string {
+  return content.replace(TOKEN_PATTERN, (token) => {
+    const value = values[fieldOfToken(token)];
+    return html ? escapeHtml(value) : value;
+  });
+}

@@ -1,0 +1,44 @@
+import mjml2html from 'mjml';
+import { TemplateError } from '../errors.js';
+import type { CompiledTemplates } from './templates.js';
+import type { DigestView } from './view-model.js';
+
+/**
+ * Stages 4–6: Handlebars → MJML → HTML, and the plain-text part. Runs once per segment (distinct
+ * post selection); the result still holds the personal tokens.
+ */
+export interface RenderedDigest {
+  subject: string;
+  html: string;
+  text: string;
+  /** MJML validation findings, "line N: message" in the MJML that Handlebars produced. */
+  warnings: string[];
+}
+
+export async function renderDigest(templates: CompiledTemplates, view: DigestView): Promise<RenderedDigest> {
+  const mjml = templates.html(view);
+  const text = normalizeText(templates.text(view));
+  const result = await compileMjml(mjml);
+  return { subject: view.edition.subject, html: result.html, text, warnings: result.warnings };
+}
+
+async function compileMjml(source: string): Promise<{ html: string; warnings: string[] }> {
+  try {
+    // ignoreIncludes: an mj-include would read files from disk; templates never need it.
+    const result = await mjml2html(source, { validationLevel: 'soft', ignoreIncludes: true, keepComments: false });
+    const warnings = result.errors.map((e) => `MJML line ${e.line}: ${e.message}`);
+    if (!result.html.includes('<body')) throw new Error(warnings.join('; ') || 'no HTML produced');
+    return { html: result.html, warnings };
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new TemplateError('MJML_INVALID', `templates: the MJML produced by the templates could not be compiled: ${detail}`, { cause });
+  }
+}
+
+/** Trims trailing spaces and collapses blank-line runs left by template logic. */
+function normalizeText(text: string): string {
+  return `${text
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../../errors.js';
+import { MIGRATIONS } from './schema.js';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) and migrates the database. WAL lets readers (the web server, status)
+ * work during a send; busy_timeout makes a briefly held write lock wait instead of failing.
+ */
+export function openDatabase(file: string): Db {
+  let db: Db | undefined;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const integrity = db.pragma('quick_check', { simple: true });
+    if (integrity !== 'ok') throw new Error(`integrity check failed: ${String(integrity)}`);
+    migrate(db);
+    return db;
+  } catch (cause) {
+    db?.close();
+    throw new StoreError('STORE_UNUSABLE', `The database ${file} cannot be used (${describe(cause)}). Nothing was sent. Restore it from a backup, or move it aside to start a new one.`, { cause });
+  }
+}
+
+/** An in-memory copy of a database: dry runs work on it so nothing can reach the real file. */
+export function snapshotDatabase(source: Db): Db {
+  const copy = new Database(source.serialize());
+  copy.pragma('foreign_keys = ON');
+  return copy;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`it was written by a newer version of this program (schema ${version}, this one knows ${MIGRATIONS.length})`);
+  }
+  for (let index = version; index < MIGRATIONS.length; index += 1) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[index] ?? '');
+      db.pragma(`user_version = ${index + 1}`);
+    }).immediate();
+  }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return `the file is damaged or not a database: ${message}`;
+  if (code === 'SQLITE_BUSY') return 'another process holds a write lock on it';
+  if (code === 'SQLITE_FULL') return 'the disk is full';
+  return message;
+}

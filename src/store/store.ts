@@ -1,0 +1,163 @@
+import type { Post } from '../posts/post.js';
+import type { Cadence } from '../render/view-model.js';
+
+/**
+ * The store ports. Async on purpose, although SQLite answers synchronously: a PostgreSQL store for
+ * several instances sharing one database must fit behind the same interfaces.
+ */
+export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced';
+
+export interface Subscriber {
+  id: number;
+  email: string;
+  name: string;
+  /** Chosen topics; empty means every topic. */
+  categories: string[];
+  cadence: Cadence;
+  status: SubscriberStatus;
+  createdAt: Date;
+  confirmedAt: Date | null;
+}
+
+export interface SubscriberInput {
+  email: string;
+  name?: string;
+  categories?: string[];
+  cadence?: Cadence;
+  status?: SubscriberStatus;
+}
+
+export interface SubscriberFilter {
+  status?: SubscriberStatus;
+  category?: string;
+}
+
+export interface SubscriberStore {
+  /** Inserts or updates by address, all rows in one transaction. */
+  upsertSubscribers(rows: SubscriberInput[], now: Date): Promise<{ added: number; updated: number }>;
+  findSubscriber(email: string): Promise<Subscriber | undefined>;
+  getSubscriber(id: number): Promise<Subscriber | undefined>;
+  /** Pages through the list in id order, so memory stays flat however long it is. */
+  listSubscribers(filter?: SubscriberFilter): AsyncIterable<Subscriber>;
+  setStatus(id: number, status: SubscriberStatus, now: Date): Promise<void>;
+  updatePreferences(id: number, changes: Pick<SubscriberInput, 'name' | 'categories' | 'cadence'>): Promise<void>;
+  removeSubscriber(email: string): Promise<boolean>;
+  countSubscribers(): Promise<Record<SubscriberStatus, number>>;
+}
+
+export type EditionStatus = 'sending' | 'complete';
+
+export interface Segment {
+  key: string;
+  slugs: string[];
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface Edition {
+  number: number;
+  cadence: Cadence;
+  createdAt: Date;
+  tickKey: string | null;
+  status: EditionStatus;
+  subject: string;
+  slugs: string[];
+  /** The posts as they were when the edition was made, so a resumed run sends the same content. */
+  posts: Post[];
+  /** The all-topics rendering with personal tokens, for the archive and as the default segment. */
+  html: string;
+  text: string;
+}
+
+export interface NewEdition {
+  number: number;
+  cadence: Cadence;
+  createdAt: Date;
+  tickKey: string | null;
+  subject: string;
+  posts: Post[];
+  html: string;
+  text: string;
+  /** Posts that count as published without being sent (first edition only). */
+  baselineSlugs: string[];
+}
+
+export interface EditionStore {
+  /** slug → edition number (0 = recorded as published before the first edition). */
+  postLedger(cadence: Cadence): Promise<Map<string, number>>;
+  hasEditions(cadence: Cadence): Promise<boolean>;
+  /** Edition numbers run across cadences, so /archive/<n> names exactly one edition. */
+  nextEditionNumber(): Promise<number>;
+  /** Creates the edition and records its posts in one transaction; refused if the tick key is taken. */
+  createEdition(edition: NewEdition): Promise<Edition | undefined>;
+  openEdition(cadence: Cadence): Promise<Edition | undefined>;
+  getEdition(number: number): Promise<Edition | undefined>;
+  listEditions(limit: number): Promise<Edition[]>;
+  findEditionByTick(cadence: Cadence, tickKey: string): Promise<Edition | undefined>;
+  completeEdition(number: number, now: Date): Promise<void>;
+  saveSegment(edition: number, segment: Segment): Promise<void>;
+  getSegment(edition: number, key: string): Promise<Segment | undefined>;
+}
+
+export type DeliveryState = 'pending' | 'sending' | 'awaiting' | 'sent' | 'deferred' | 'failed' | 'uncertain' | 'skipped';
+
+export interface Delivery {
+  edition: number;
+  subscriberId: number;
+  email: string;
+  state: DeliveryState;
+  attempts: number;
+  messageId: string | null;
+  lastError: string | null;
+  updatedAt: Date;
+}
+
+export interface DeliveryOutcome {
+  state: Extract<DeliveryState, 'sent' | 'deferred' | 'failed' | 'skipped' | 'uncertain'>;
+  error?: string;
+  /** For deferred: not to be retried before this time. */
+  retryAt?: Date;
+}
+
+export interface DeliveryStore {
+  /**
+   * The next page of this edition's recipients still to do: active subscribers of the cadence,
+   * confirmed before the edition began, with no delivery yet or one pending or due for retry.
+   */
+  nextRecipients(edition: Edition, afterId: number, limit: number, now: Date): Promise<Subscriber[]>;
+  /** Guarded claim: only subscribers with no delivery, or a pending/deferred one, move to sending. */
+  claim(edition: number, subscriberIds: number[], now: Date): Promise<number[]>;
+  /**
+   * The last moment before the message is committed to the server: sending → awaiting, only while
+   * the subscriber is still active. False means do not send.
+   */
+  markAwaiting(edition: number, subscriberId: number, messageId: string, now: Date): Promise<boolean>;
+  /** Guarded: only from sending or awaiting. */
+  finish(edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<void>;
+  /** After a crash: sending → pending (nothing reached the server), awaiting → uncertain. */
+  recoverInterrupted(edition: number, now: Date): Promise<{ requeued: number; uncertain: number }>;
+  countDeliveries(edition: number): Promise<Record<DeliveryState, number>>;
+  listDeliveries(edition: number, states: DeliveryState[]): Promise<Delivery[]>;
+}
+
+export interface LeaseHolder {
+  id: string;
+  pid: number;
+  host: string;
+  /** Process start time, so a recycled pid is not mistaken for the holder. */
+  processStart: string;
+}
+
+export interface LeaseStore {
+  acquireLease(name: string, holder: LeaseHolder, ttlMs: number, now: Date, isStale: (h: LeaseHolder) => boolean): Promise<boolean>;
+  renewLease(name: string, holderId: string, ttlMs: number, now: Date): Promise<boolean>;
+  releaseLease(name: string, holderId: string): Promise<void>;
+  leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
+}
+
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore {
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+import { checkAddress } from '../mail/address.js';
+import { CADENCES, type Cadence } from '../render/view-model.js';
+import type { Subscriber, SubscriberInput, SubscriberStatus } from '../store/store.js';
+import { plainLine } from '../text.js';
+
+/**
+ * Subscriber CSV: header row `email,name,categories` with optional `cadence` and `status`.
+ * Categories within a cell are separated by `;` (or `|`). Export writes the same shape, so a
+ * file round-trips through import unchanged.
+ */
+export interface CsvImport {
+  rows: SubscriberInput[];
+  invalid: { line: number; reason: string }[];
+}
+
+const COLUMNS = ['email', 'name', 'categories', 'cadence', 'status'] as const;
+const STATUSES: SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
+
+export function parseSubscriberCsv(text: string): CsvImport {
+  const records = parseCsv(text.replace(/^\uFEFF/, ''));
+  const header = records.shift();
+  if (!header || !header.cells.map((c) => c.trim().toLowerCase()).includes('email')) {
+    return { rows: [], invalid: [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }] };
+  }
+  const names = header.cells.map((c) => c.trim().toLowerCase());
+  const unknown = names.filter((n) => !(COLUMNS as readonly string[]).includes(n));
+  const invalid = unknown.map((n) => ({ line: 1, reason: `unknown column "${n}" (known: ${COLUMNS.join(', ')})` }));
+  const byEmail = new Map<string, SubscriberInput>();
+  for (const record of records) {
+    if (record.cells.every((c) => c.trim() === '')) continue;
+    // Export prefixes a ' to cells a spreadsheet would run as formulas; take it off again here.
+    const cell = (name: string) => (record.cells[names.indexOf(name)]?.trim() ?? '').replace(/^'(?=[=+\-@])/, '');
+    const row = toInput(cell);
+    if ('reason' in row) invalid.push({ line: record.line, reason: row.reason });
+    else byEmail.set(row.email, row); // a later row for the same address (any case) wins
+  }
+  return { rows: [...byEmail.values()], invalid };
+}
+
+function toInput(cell: (name: string) => string): SubscriberInput | { reason: string } {
+  const address = checkAddress(cell('email'));
+  if (!address.ok) return { reason: `email "${cell('email').slice(0, 80)}" ${address.reason}` };
+  const cadence = cell('cadence').toLowerCase();
+  if (cadence && !CADENCES.includes(cadence as Cadence)) return { reason: `cadence "${cadence}" must be one of ${CADENCES.join(', ')}` };
+  const status = cell('status').toLowerCase();
+  if (status && !STATUSES.includes(status as SubscriberStatus)) return { reason: `status "${status}" must be one of ${STATUSES.join(', ')}` };
+  const name = plainLine(cell('name'));
+  if (name.length > 100) return { reason: 'name is longer than 100 characters' };
+  return {
+    email: address.address,
+    name,
+    categories: splitCategories(cell('categories')),
+    ...(cadence ? { cadence: cadence as Cadence } : {}),
+    ...(status ? { status: status as SubscriberStatus } : {}),
+  };
+}
+
+export function splitCategories(value: string): string[] {
+  return value
+    .split(/[;|,]/)
+    .map((c) => plainLine(c))
+    .filter(Boolean);
+}
+
+export function subscribersToCsv(subscribers: Iterable<Subscriber>): string {
+  const lines = ['email,name,categories,cadence,status'];
+  for (const s of subscribers) lines.push([s.email, s.name, s.categories.join(';'), s.cadence, s.status].map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function csvCell(value: string): string {
+  // A leading = + - @ would run as a formula in a spreadsheet; quote-and-prefix defuses it.
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\n\r']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** RFC 4180 records with the line each starts on. */
+function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const records: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), (i += 1);
+      else if (c === '"') quoted = false;
+      else (cell += c), c === '\n' && (line += 1);
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') cells.push(cell), (cell = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i += 1;
+      cells.push(cell), records.push({ line: start, cells }), (cells = []), (cell = ''), (line += 1), (start = line);
+    } else cell += c;
+  }
+  if (cell !== '' || cells.length) cells.push(cell), records.push({ line: start, cells });
+  return records;
+}
