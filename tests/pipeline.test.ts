@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSend } from '../src/pipeline.js';
+import { headerValue, startSmtpServer, type TestSmtpServer } from './support/smtp.js';
+import { createWorkspace, post, type Workspace } from './support/workspace.js';
+
+const SEED_TITLES = [
+  'Why the North Korea–China trade increase could be an illusion',
+  'Yet another North Korea–China border opening report (including tourism)',
+  'As Chinese ambassador arrives, is North Korea opening up?',
+  'What upgrades of North Korea’s surveillance equipment say about policies and priorities',
+  'North Korean imports from China turning toward food',
+  'North Korea reportedly sending more workers to occupied Ukraine',
+  'North Korean trade with China in September highest since Covid-19 began',
+  'North Korean workers selected to go to Russian-occupied Ukraine, will go in November',
+  'North Korea-China trade officially reopened',
+  'North Korea denies weapons sales to Russia',
+];
+
+let smtp: TestSmtpServer;
+let ws: Workspace;
+
+beforeEach(async () => {
+  smtp = await startSmtpServer();
+  ws = createWorkspace({ SMTP_URL: smtp.url });
+});
+afterEach(async () => {
+  await smtp.close();
+  ws.cleanup();
+});
+
+async function addSubscribers(...rows: { email: string; name?: string; categories?: string[] }[]) {
+  const app = await ws.app();
+  await app.store.upsertSubscribers(rows.map((r) => ({ status: 'active' as const, ...r })), new Date(Date.now() - 60_000));
+  await app.close();
+}
+
+async function send(now?: Date) {
+  const app = await ws.app(now ? { now: () => now } : {});
+  try {
+    return await runSend(app, { cadence: 'weekly' });
+  } finally {
+    await app.close();
+  }
+}
+
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+
+describe('digest send over real SMTP', () => {
+  it('gives every subscriber exactly one multipart message with every selected title', async () => {
+    await addSubscribers({ email: 'ada@example.org', name: 'Ada' }, { email: 'bob@example.org' }, { email: 'zoë@example.org', name: 'Zoë Ünal' });
+    const report = await send();
+    expect(report.edition?.number).toBe(1);
+    expect(report.tally).toMatchObject({ sent: 3, failed: 0, deferred: 0 });
+    expect(smtp.received).toHaveLength(3);
+    for (const address of ['ada@example.org', 'bob@example.org', 'zoë@example.org']) expect(smtp.to(address)).toHaveLength(1);
+    const message = smtp.to('ada@example.org')[0]!;
+    expect(message.parsed.text).toBeTruthy();
+    expect(message.parsed.html).toBeTruthy();
+    for (const title of SEED_TITLES) {
+      expect(message.parsed.text).toContain(title);
+      expect(message.parsed.html).toContain(title.replace(/'/g, '&#39;'));
+    }
+    const contentType = message.raw.toString('latin1');
+    expect(contentType.indexOf('Content-Type: text/plain')).toBeLessThan(contentType.indexOf('Content-Type: text/html'));
+    expect(message.parsed.subject).toBe(`Weekly digest #1: ${SEED_TITLES[0]} and 9 more`);
+    expect(message.parsed.text).toContain('Hi Ada,');
+    const zoe = smtp.to('zoë@example.org')[0]!;
+    expect(zoe.parsed.to).toMatchObject({ value: [{ name: 'Zoë Ünal', address: 'zoë@example.org' }] });
+  });
+
+  it('a second send sends nothing; a new post then goes out alone', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    await send();
+    const second = await send();
+    expect(second.edition).toBeUndefined();
+    expect(smtp.received).toHaveLength(1);
+    ws.writePost('2099-fresh.md', post({ title: 'A fresh post', date: hoursAgo(1) }));
+    const third = await send();
+    expect(third.edition?.number).toBe(2);
+    expect(third.edition?.posts.map((p) => p.title)).toEqual(['A fresh post']);
+    expect(smtp.received[1]?.parsed.subject).toBe('Weekly digest #2: A fresh post');
+  });
+
+  it('sends a back-dated post added after a run, but never an edited sent post', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    await send();
+    ws.writePost('old-but-new.md', post({ title: 'Back-dated arrival', date: '2020-01-01' }));
+    const edited = '2023-05-24-north-korea-china-trade-increase-illusion.md';
+    ws.writePost(edited, post({ title: 'Edited title of a sent post', date: '2023-05-24', slug: 'north-korea-china-trade-increase-illusion' }));
+    const report = await send();
+    expect(report.edition?.posts.map((p) => p.title)).toEqual(['Back-dated arrival']);
+  });
+
+  it('holds future posts until their date and never sends drafts', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    await send();
+    const goesAt = new Date(Date.now() + 2 * 86_400_000);
+    ws.writePost('future.md', post({ title: 'From the future', date: goesAt.toISOString() }));
+    ws.writePost('draft.md', post({ title: 'Unfinished draft', date: hoursAgo(2), draft: true }));
+    expect((await send()).edition).toBeUndefined();
+    const later = await send(new Date(goesAt.getTime() + 60_000));
+    expect(later.edition?.posts.map((p) => p.title)).toEqual(['From the future']);
+    expect(smtp.received.map((r) => r.parsed.text).join('\n')).not.toContain('Unfinished draft');
+  });
+
+  it('first run takes only the newest DIGEST_MAX_POSTS; older posts count as published', async () => {
+    ws = createWorkspace({ SMTP_URL: smtp.url, DIGEST_MAX_POSTS: '3' });
+    await addSubscribers({ email: 'ada@example.org' });
+    const first = await send();
+    expect(first.edition?.posts.map((p) => p.title)).toEqual(SEED_TITLES.slice(0, 3));
+    expect((await send()).edition).toBeUndefined();
+  });
+
+  it('gives topic subscribers only their topics and skips one with nothing new', async () => {
+    await addSubscribers(
+      { email: 'all@example.org' },
+      { email: 'spy@example.org', categories: ['surveillance'] },
+      { email: 'none@example.org', categories: ['Gardening'] },
+    );
+    const report = await send();
+    expect(report.tally).toMatchObject({ sent: 2, skipped: 1 });
+    expect(smtp.to('none@example.org')).toHaveLength(0);
+    const spy = smtp.to('spy@example.org')[0]!;
+    // One post: no "and N more"; the long title is cut at a word to keep the subject short.
+    expect(spy.parsed.subject).toBe('Weekly digest #1: What upgrades of North Korea’s surveillance equipment say about…');
+    expect(spy.parsed.text).not.toContain(SEED_TITLES[0]);
+    expect(smtp.to('all@example.org')[0]!.parsed.text).toContain(SEED_TITLES[9]);
+  });
+
+  it('skips a post with broken front matter without marking it sent, and sends it once fixed', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    await send();
+    ws.writePost('broken.md', '---\ntitle: "Fixed later"\ndate: [oops\nauthor: "A"\n---\nBody\n');
+    ws.writePost('good.md', post({ title: 'Valid sibling', date: hoursAgo(3) }));
+    const report = await send();
+    // js-yaml notices the unclosed list where the next key starts, line 4.
+    expect(report.problems.find((p) => p.file === 'broken.md')).toMatchObject({ line: 4, severity: 'error', message: expect.stringContaining('YAML') });
+    expect(report.edition?.posts.map((p) => p.title)).toEqual(['Valid sibling']);
+    ws.writePost('broken.md', post({ title: 'Fixed later', date: hoursAgo(5) }));
+    expect((await send()).edition?.posts.map((p) => p.title)).toEqual(['Fixed later']);
+  });
+
+  it('every message has a unique Message-ID, a Date, From and one-click unsubscribe headers', async () => {
+    await addSubscribers({ email: 'a@example.org' }, { email: 'b@example.org' });
+    await send();
+    const ids = smtp.received.map((r) => r.parsed.messageId);
+    expect(new Set(ids).size).toBe(2);
+    for (const { parsed } of smtp.received) {
+      expect(parsed.date).toBeInstanceOf(Date);
+      expect(parsed.from?.value[0]).toEqual({ name: 'International Governments Digest', address: 'digest@example.org' });
+      expect(headerValue(parsed, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+      expect(headerValue(parsed, 'List-Id')).toBe('International Governments Digest <digest.example.org>');
+      const unsubscribe = /^<(https:\/\/digest\.example\.org\/unsubscribe\/[\w.-]+)>$/.exec(headerValue(parsed, 'List-Unsubscribe') ?? '')?.[1];
+      expect(unsubscribe).toBeDefined();
+      expect(parsed.html).toContain(unsubscribe!);
+      expect(parsed.text).toContain(unsubscribe!);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+
+/**
+ * A real SMTP server in the test process. Every accepted message is kept raw and parsed, with
+ * its envelope, so tests assert on what actually crossed the wire.
+ */
+export interface Received {
+  from: string;
+  to: string[];
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+export interface TestSmtpServer {
+  url: string;
+  port: number;
+  received: Received[];
+  /** Messages received for one address. */
+  to(address: string): Received[];
+  close(): Promise<void>;
+}
+
+export interface TestSmtpOptions {
+  /** Return an error with responseCode to reject a recipient (e.g. 550). */
+  onRcpt?: (address: string) => { code: number; message: string } | undefined;
+  auth?: { user: string; pass: string };
+}
+
+export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    secure: false,
+    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    authOptional: !options.auth,
+    allowInsecureAuth: true,
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onAuth(auth, _session, callback) {
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) return callback(null, { user: auth.username });
+      const error = Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 });
+      return callback(error);
+    },
+    onRcptTo(address, _session, callback) {
+      const rejection = options.onRcpt?.(address.address);
+      if (rejection) return callback(Object.assign(new Error(rejection.message), { responseCode: rejection.code }));
+      return callback();
+    },
+    onData(stream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw).then(
+          (parsed) => {
+            received.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              parsed,
+            });
+            callback();
+          },
+          (error: Error) => callback(error),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as { port: number }).port;
+  const credentials = options.auth ? `${options.auth.user}:${options.auth.pass}@` : '';
+  return {
+    url: `smtp://${credentials}127.0.0.1:${port}`,
+    port,
+    received,
+    to: (address) => received.filter((r) => r.to.includes(address)),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A header's unfolded value straight from the raw lines (mailparser regroups List-* headers). */
+export function headerValue(parsed: ParsedMail, name: string): string | undefined {
+  const line = parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line;
+  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+}

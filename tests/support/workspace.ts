@@ -1,0 +1,75 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { main } from '../../src/cli.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+
+/**
+ * A throw-away project folder: a copy of the real posts and templates, its own data folder and
+ * environment. Tests change posts on disk here exactly as an editor would.
+ */
+export interface Workspace {
+  dir: string;
+  env: Record<string, string>;
+  config(): Config;
+  app(options?: AppOptions): Promise<App>;
+  /** Runs the CLI in this process; returns exit code and printed lines. */
+  cli(...args: string[]): Promise<{ code: number; output: string }>;
+  writePost(name: string, content: string): void;
+  removePost(name: string): void;
+  cleanup(): void;
+}
+
+export function createWorkspace(env: Record<string, string> = {}, options: { posts?: boolean } = {}): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'digest-test-'));
+  cpSync(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true });
+  if (options.posts !== false) cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true });
+  else cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true, filter: (src) => !src.endsWith('.md') });
+  const fullEnv: Record<string, string> = {
+    DATA_DIR: join(dir, 'data'),
+    POSTS_DIR: join(dir, 'posts'),
+    TEMPLATES_DIR: join(dir, 'templates'),
+    SAMPLE_SUBSCRIBERS: join(dir, 'no-samples.csv'),
+    DOTENV_FILE: join(dir, '.env'),
+    DIGEST_SECRET: 'test-secret-0123456789abcdef0123456789abcdef',
+    PUBLIC_URL: 'https://digest.example.org/',
+    SITE_URL: 'https://blog.example.org/',
+    DIGEST_FROM: 'International Governments Digest <digest@example.org>',
+    LOG_LEVEL: 'silent',
+    ...env,
+  };
+  const config = () => loadConfig(fullEnv, dir);
+  return {
+    dir,
+    env: fullEnv,
+    config,
+    app: (options = {}) => createApp(config(), { logger: silentLogger, ...options }),
+    async cli(...args) {
+      const lines: string[] = [];
+      const saved = { ...process.env };
+      Object.assign(process.env, fullEnv);
+      try {
+        const code = await main(args, (line) => lines.push(line));
+        return { code, output: lines.join('\n') };
+      } finally {
+        for (const key of Object.keys(fullEnv)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
+    },
+    writePost: (name, content) => writeFileSync(join(dir, 'posts', name), content),
+    removePost: (name) => rmSync(join(dir, 'posts', name)),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function post(fields: { title: string; date: string; categories?: string[]; draft?: boolean; slug?: string }, body = 'A paragraph of body text.'): string {
+  const lines = ['---', `title: ${JSON.stringify(fields.title)}`, `date: ${fields.date}`, 'author: "Test Author"'];
+  lines.push(`categories: ${JSON.stringify(fields.categories ?? ['International Governments'])}`);
+  if (fields.draft !== undefined) lines.push(`draft: ${fields.draft}`);
+  if (fields.slug) lines.push(`slug: ${fields.slug}`);
+  return `${lines.join('\n')}\n---\n\n${body}\n`;
+}
