@@ -30,7 +30,11 @@ export function openDatabase(file: string): Db {
 
 /** An in-memory copy of a database: dry runs work on it so nothing can reach the real file. */
 export function snapshotDatabase(source: Db): Db {
-  const copy = new Database(source.serialize());
+  const image = source.serialize();
+  // Bytes 18–19 of the header say "WAL"; an in-memory copy has no WAL file, so mark it rollback-journal.
+  image[18] = 1;
+  image[19] = 1;
+  const copy = new Database(image);
   copy.pragma('foreign_keys = ON');
   return copy;
 }

@@ -1,0 +1,65 @@
+import { simpleParser } from 'mailparser';
+import { describe, expect, it } from 'vitest';
+import { compileMessage, personalize } from '../../src/mail/message.js';
+import { encodeQuotedPrintable } from '../../src/mail/quoted-printable.js';
+import { personalTokens } from '../../src/render/personal.js';
+
+const tokens = personalTokens();
+const rendered = {
+  subject: 'Wöchentlich #1: Ünïcode 🎉 subject that is long enough to need folding across lines',
+  html: `<p>${tokens.greeting}</p><p>${'Lorem ipsum dolor sit amet. '.repeat(30)}</p><a href="${tokens.unsubscribeUrl}">Unsubscribe</a>\n.\nFrom here`,
+  text: `${tokens.greeting}\n\nUnsubscribe: ${tokens.unsubscribeUrl}\nPreferences: ${tokens.preferencesUrl}\n`,
+  warnings: [],
+};
+const sender = { from: { name: 'Digest', address: 'digest@example.org' }, listId: 'Digest <digest.example.org>' };
+
+function build(name: string, unsubscribeUrl: string, greeting = `Hi ${name},`) {
+  return personalize(compileMessage(rendered, sender), {
+    mailbox: { name, address: 'reader@example.org' },
+    values: { greeting, email: 'reader@example.org', unsubscribeUrl, preferencesUrl: 'https://digest.example.org/preferences/t' },
+    messageId: '<m1@example.org>',
+    date: new Date('2026-11-30T08:00:00Z'),
+  });
+}
+
+describe('message personalisation', () => {
+  it('fills every token, HTML-escaped in the HTML part, with body lines of at most 76 characters', async () => {
+    const url = `https://digest.example.org/unsubscribe/${'x'.repeat(300)}`;
+    const raw = build('Zoë "Z" & Co', url, 'Hi <Zoë & "co">,');
+    const [head = '', body = ''] = raw.toString('latin1').split('\r\n\r\n', 2);
+    // A header holding an unbreakable URL may exceed 78 but never RFC 5322's 998.
+    expect(Math.max(...head.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(998);
+    expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
+    expect(raw.toString('latin1')).not.toMatch(/zzpersonal/);
+    const parsed = await simpleParser(raw);
+    expect(parsed.text).toContain('Hi <Zoë & "co">,');
+    expect(parsed.text).toContain(`Unsubscribe: ${url}`);
+    expect(parsed.html).toContain('Hi &#60;Zoë &#38; &#34;co&#34;&#62;,');
+    expect(parsed.html).toContain(`href="${url}"`);
+    expect(parsed.subject).toBe(rendered.subject);
+    expect(parsed.to).toMatchObject({ value: [{ name: 'Zoë "Z" & Co', address: 'reader@example.org' }] });
+  });
+
+  it('two subscribers get their own values from one compiled template', async () => {
+    const a = await simpleParser(build('Ann', 'https://digest.example.org/unsubscribe/aaa'));
+    const b = await simpleParser(build('Bob', 'https://digest.example.org/unsubscribe/bbb'));
+    expect(a.text).toContain('Hi Ann,');
+    expect(a.text).not.toContain('bbb');
+    expect(b.text).toContain('Hi Bob,');
+    expect(b.text).toContain('/unsubscribe/bbb');
+  });
+});
+
+describe('quoted-printable', () => {
+  it('encodes a leading dot and "From " so no line can end the SMTP data or split an mbox', () => {
+    const encoded = encodeQuotedPrintable('.\nFrom me\nplain');
+    expect(encoded.split('\r\n')).toEqual(['=2E', '=46rom me', 'plain']);
+  });
+
+  it('round-trips arbitrary text', async () => {
+    const text = `trailing space \n${'é'.repeat(100)}\n= sign\ttab\t`;
+    const raw = Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(text)}`);
+    const parsed = await simpleParser(raw);
+    expect(parsed.text).toBe(text.replace(/\n/g, '\n'));
+  });
+});
