@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { TemplateError } from '../errors.js';
 
@@ -30,11 +30,17 @@ export async function loadTemplates(templatesDir: string): Promise<CompiledTempl
   const partialFiles = await listPartials(templatesDir);
   for (const file of partialFiles) {
     const name = file.replace(/\.(mjml|txt)?\.?hbs$/, '');
-    handlebars.registerPartial(name, compileFile(handlebars, join(PARTIALS_DIR, file), await readTemplate(templatesDir, join(PARTIALS_DIR, file)), false));
+    const path = join(PARTIALS_DIR, file);
+    handlebars.registerPartial(name, compileFile(handlebars, shown(templatesDir, path), await readTemplate(templatesDir, path), false));
   }
-  const html = compileFile(handlebars, LAYOUT_FILES.html, await readTemplate(templatesDir, LAYOUT_FILES.html), false);
-  const text = compileFile(handlebars, LAYOUT_FILES.text, await readTemplate(templatesDir, LAYOUT_FILES.text), true);
+  const html = compileFile(handlebars, shown(templatesDir, LAYOUT_FILES.html), await readTemplate(templatesDir, LAYOUT_FILES.html), false);
+  const text = compileFile(handlebars, shown(templatesDir, LAYOUT_FILES.text), await readTemplate(templatesDir, LAYOUT_FILES.text), true);
   return { html, text, files: [LAYOUT_FILES.html, LAYOUT_FILES.text, ...partialFiles.map((f) => join(PARTIALS_DIR, f))] };
+}
+
+/** How a template file is named in errors: its folder's name and path inside it (templates/…). */
+function shown(templatesDir: string, file: string): string {
+  return join(basename(templatesDir), file);
 }
 
 async function listPartials(templatesDir: string): Promise<string[]> {
@@ -80,5 +86,5 @@ function templateError(file: string, error: unknown): TemplateError {
   const detail = /not defined in/.test(raw)
     ? `${firstLine.replace(/ in \[object Object\].*$/, '')}: the variable does not exist; check its spelling against the README's list`
     : raw.replace(/\s*-\s*\d+:\d+$/, '').replace(/\n/g, ' ');
-  return new TemplateError('TEMPLATE_INVALID', `templates/${file}:${line || 1}: ${detail}`, { cause: error });
+  return new TemplateError('TEMPLATE_INVALID', `${file}:${line || 1}: ${detail}`, { cause: error });
 }

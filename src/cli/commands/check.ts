@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { createApp } from '../../app.js';
 import { isDigestError } from '../../errors.js';
 import { collectPosts } from '../../posts/collect.js';
@@ -36,7 +37,7 @@ async function checkTemplates(config: ReturnType<Parameters<Command['run']>[0]['
     const templates = await loadTemplates(config.templatesDir);
     const sample = posts.length > 0 ? posts.slice(0, config.maxPosts) : [];
     const rendered = await renderDigest(templates, buildViewModel({ number: 1, cadence: 'weekly', date: new Date() }, sample, app.publication));
-    for (const warning of rendered.warnings) out(`warning: templates/${'digest.mjml.hbs'} (after Handlebars) ${warning}`);
+    for (const warning of rendered.warnings) out(`warning: ${basename(config.templatesDir)}/digest.mjml.hbs (the MJML it produces) ${warning}`);
     out(`Templates: ok (${templates.files.join(', ')})`);
     return 0;
   } catch (error) {
