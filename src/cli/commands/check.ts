@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import { createApp } from '../../app.js';
+import type { Config } from '../../config.js';
 import { isDigestError } from '../../errors.js';
 import { collectPosts } from '../../posts/collect.js';
-import { formatProblem } from '../../posts/post.js';
+import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
 import { loadTemplates } from '../../render/templates.js';
 import { buildViewModel } from '../../render/view-model.js';
@@ -31,7 +32,7 @@ export const checkCommand: Command = {
 };
 
 /** Compiles the templates and renders them against the real posts, as a send would. */
-async function checkTemplates(config: ReturnType<Parameters<Command['run']>[0]['loadConfig']>, posts: Parameters<typeof buildViewModel>[1], out: (line: string) => void): Promise<number> {
+async function checkTemplates(config: Config, posts: Post[], out: (line: string) => void): Promise<number> {
   const app = await createApp(config, { dryRun: true });
   try {
     const templates = await loadTemplates(config.templatesDir);
