@@ -19,6 +19,11 @@ export interface PreviewInput {
   email?: string | undefined;
   /** Preview as if subscribed to these topics instead. */
   categories?: string[];
+  /**
+   * A test send: the message goes to this address instead, its subject is prefixed "[TEST]" and its
+   * personal links are signed for no subscriber (id 0), so clicking them changes nobody's status.
+   */
+  testRecipient?: string;
 }
 
 export interface PreviewMessage {
@@ -44,14 +49,17 @@ export interface PreviewResult {
 export async function previewMessage(app: App, input: PreviewInput): Promise<PreviewResult> {
   const { selection, problems } = await planEdition(app, input.cadence);
   const subscriber = input.email ? await app.store.findSubscriber(input.email) : undefined;
-  const reader = { id: subscriber?.id ?? 0, email: subscriber?.email ?? input.email ?? 'reader@example.org', name: subscriber?.name ?? '' };
+  const reader = input.testRecipient
+    ? { id: 0, email: input.testRecipient, name: subscriber?.name ?? '' }
+    : { id: subscriber?.id ?? 0, email: subscriber?.email ?? input.email ?? 'reader@example.org', name: subscriber?.name ?? '' };
   const categories = input.categories ?? subscriber?.categories ?? [];
   const choice = chooseSegment({ posts: selection.included }, { categories });
   const outsideTopics = selection.included.filter((post) => !choice?.posts.includes(post));
   if (!choice) return { message: undefined, selection, problems, outsideTopics };
   const number = await app.store.nextEditionNumber();
   const view = buildViewModel({ number, cadence: input.cadence, date: app.now() }, choice.posts, app.publication);
-  const rendered = await renderDigest(await app.templates(), view);
+  const digest = await renderDigest(await app.templates(), view);
+  const rendered = input.testRecipient ? { ...digest, subject: `[TEST] ${digest.subject}` } : digest;
   const values: PersonalValues = { greeting: greetingFor(reader.name), email: reader.email, ...personalLinks(app.signer, app.config.publicUrl, reader.id) };
   const eml = personalize(compileMessage(rendered, app.sender), {
     mailbox: { name: reader.name, address: reader.email },

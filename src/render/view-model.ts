@@ -26,7 +26,7 @@ export interface Publication {
   sender: { name: string; email: string; postalAddress: string };
 }
 
-const SUBJECT_TITLE_LENGTH = 70;
+const SUBJECT_LENGTH = 78;
 
 export function buildViewModel(edition: EditionInfo, posts: Post[], publication: Publication) {
   const groups = groupByTopic(posts);
@@ -80,13 +80,17 @@ function anchorOf(post: Post): string {
   return `post-${post.slug}`;
 }
 
-/** "Weekly digest #3: First title and 4 more" — one line, never longer than a phone shows. */
+/**
+ * "Weekly digest #3: First title and 4 more", cut at a word so the whole subject fits in the
+ * 78 characters a phone's inbox line shows.
+ */
 export function subjectFor(edition: Pick<EditionInfo, 'number' | 'cadence'>, posts: Post[]): string {
   const head = `${CADENCE_LABEL[edition.cadence]} digest #${edition.number}`;
   const first = posts[0];
   if (!first) return head;
   const more = posts.length > 1 ? ` and ${posts.length - 1} more` : '';
-  return plainLine(`${head}: ${truncateWords(first.title, SUBJECT_TITLE_LENGTH)}${more}`);
+  const room = Math.max(20, SUBJECT_LENGTH - head.length - 2 - more.length);
+  return plainLine(`${head}: ${truncateWords(plainLine(first.title), room)}${more}`);
 }
 
 function introFor(count: number, cadence: Cadence): string {

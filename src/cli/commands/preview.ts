@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../logger.js';
+import { UsageError } from '../../errors.js';
+import { previewApp } from '../../preview/model.js';
+import { startPreviewServer } from '../../preview/server.js';
+import type { Command } from '../command.js';
+
+export const previewCommand: Command = {
+  name: 'preview',
+  usage: 'digest preview [--port N]',
+  summary: 'serve, on 127.0.0.1, the digest `digest send` would send now, live-reloading on every change',
+  async run({ args, out, loadConfig }) {
+    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4000' } } });
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${values.port}")`);
+    const config = loadConfig();
+    const past = await pastEditions(config);
+    const server = await startPreviewServer({ loadConfig, envFile: resolve(process.env.DOTENV_FILE ?? '.env'), port, logger: createLogger() });
+    if (port !== 0 && server.port !== port) out(`Port ${port} is taken; using ${server.port}.`);
+    out(`Preview of the next digest: ${server.url}`);
+    out(past.length ? `Past editions (newest first; all at ${server.url}editions):` : 'No edition has been sent yet.');
+    for (const line of past) out(`  ${line}`);
+    out('Watching posts, templates and .env; press Ctrl-C to stop.');
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    await server.close();
+    return 0;
+  },
+};
+
+const LISTED = 10;
+
+async function pastEditions(config: Parameters<typeof previewApp>[0]): Promise<string[]> {
+  const app = await previewApp(config);
+  try {
+    return (await app.store.listEditions(LISTED)).map((e) => `#${e.number} ${e.cadence} ${e.createdAt.toISOString().slice(0, 10)}  ${e.subject}`);
+  } finally {
+    await app.close();
+  }
+}

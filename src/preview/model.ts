@@ -1,0 +1,134 @@
+import { createApp, type App } from '../app.js';
+import type { Config } from '../config.js';
+import { previewMessage, type PreviewResult } from '../edition/preview-message.js';
+import { isDigestError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import { checkAddress } from '../mail/address.js';
+import { CADENCES, type Cadence } from '../render/view-model.js';
+import { describeReason, type LeftOutReason } from '../select.js';
+import { importSampleSubscribersIfEmpty } from '../subscribers/sample.js';
+import { formatShortDate } from '../time.js';
+import { preflight, type PreflightFinding } from './preflight.js';
+
+/**
+ * Everything one preview page shows, built on a fresh dry-run App (an in-memory copy of the
+ * database, nothing recorded) so it always reflects the current database, posts and templates.
+ */
+export interface PreviewQuery {
+  cadence: Cadence;
+  /** Preview as this subscriber (their name and topics); empty means an all-topics sample reader. */
+  subscriber: string;
+  /** Preview as a topic segment instead; empty means the subscriber's own topics (or all). */
+  topics: string[];
+}
+
+export interface PageError {
+  kind: string;
+  message: string;
+  problems: string[];
+}
+
+export interface LeftOutItem {
+  title: string;
+  file: string;
+  kind: LeftOutReason['kind'] | 'invalid' | 'topics';
+  reason: string;
+}
+
+export interface PreviewModel {
+  query: PreviewQuery;
+  error: PageError | undefined;
+  result: PreviewResult | undefined;
+  findings: PreflightFinding[];
+  leftOut: LeftOutItem[];
+  subscribers: { email: string; name: string; categories: string[] }[];
+  topics: string[];
+  from: string;
+}
+
+const MAX_PICKER_SUBSCRIBERS = 200;
+
+export function parseQuery(params: URLSearchParams): PreviewQuery {
+  const cadence = params.get('cadence') ?? 'weekly';
+  return {
+    cadence: (CADENCES as readonly string[]).includes(cadence) ? (cadence as Cadence) : 'weekly',
+    subscriber: (params.get('subscriber') ?? '').trim().slice(0, 320),
+    topics: params.getAll('topic').map((t) => t.trim().slice(0, 60)).filter(Boolean).slice(0, 20),
+  };
+}
+
+export function toPageError(error: unknown): PageError {
+  if (isDigestError(error)) return { kind: error.kind, message: error.message, problems: error.problems };
+  return { kind: 'Error', message: error instanceof Error ? error.message : String(error), problems: [] };
+}
+
+/**
+ * A dry-run App for one request; the caller closes it. With the embedded default and no
+ * subscribers, the sample list is loaded as `digest send` would, into the in-memory copy only.
+ */
+export async function previewApp(config: Config): Promise<App> {
+  const app = await createApp(config, { dryRun: true, logger: silentLogger });
+  try {
+    if (!config.smtpUrl) await importSampleSubscribersIfEmpty(app.store, config.sampleSubscribers, app.now());
+    return app;
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
+export async function buildModel(loadConfig: () => Config, query: PreviewQuery): Promise<PreviewModel> {
+  const model: PreviewModel = { query, error: undefined, result: undefined, findings: [], leftOut: [], subscribers: [], topics: [], from: '' };
+  let app: App | undefined;
+  try {
+    const config = loadConfig();
+    app = await previewApp(config);
+    model.from = `${app.sender.from.name} <${app.sender.from.address}>`;
+    model.subscribers = await pickerSubscribers(app);
+    const email = query.subscriber ? checkAddress(query.subscriber) : undefined;
+    const result = await previewMessage(app, { cadence: query.cadence, email: email?.ok ? email.address : undefined, ...(query.topics.length ? { categories: query.topics } : {}) });
+    model.result = result;
+    model.topics = allTopics(result);
+    model.leftOut = leftOutItems(result, config.timezone);
+    const message = result.message;
+    if (message) model.findings = preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl });
+  } catch (error) {
+    model.error = toPageError(error);
+  } finally {
+    await app?.close();
+  }
+  return model;
+}
+
+async function pickerSubscribers(app: App): Promise<PreviewModel['subscribers']> {
+  const list: PreviewModel['subscribers'] = [];
+  for await (const s of app.store.listSubscribers({ status: 'active' })) {
+    list.push({ email: s.email, name: s.name, categories: s.categories });
+    if (list.length >= MAX_PICKER_SUBSCRIBERS) break;
+  }
+  return list;
+}
+
+function allTopics(result: PreviewResult): string[] {
+  const posts = [...result.selection.included, ...result.selection.leftOut.map((l) => l.post)];
+  const seen = new Map<string, string>();
+  for (const post of posts) for (const c of post.categories) if (!seen.has(c.toLowerCase())) seen.set(c.toLowerCase(), c);
+  return [...seen.values()].sort((a, b) => a.localeCompare(b));
+}
+
+export function leftOutItems(result: PreviewResult, timezone: string): LeftOutItem[] {
+  const items: LeftOutItem[] = result.outsideTopics.map((post) => ({ title: post.title, file: post.file, kind: 'topics', reason: `outside this segment's topics (${post.categories.join(', ') || 'no category'})` }));
+  for (const { post, reason } of result.selection.leftOut) {
+    const text = reason.kind === 'future' ? `future date: goes out in the first edition after ${formatWhen(reason.goesAt, timezone)}` : describeReason(reason);
+    items.push({ title: post.title, file: post.file, kind: reason.kind, reason: text });
+  }
+  for (const problem of result.problems.filter((p) => p.severity === 'error')) {
+    items.push({ title: problem.file, file: problem.file, kind: 'invalid', reason: `invalid front matter: posts/${problem.file}:${problem.line}: ${problem.message}` });
+  }
+  return items;
+}
+
+function formatWhen(date: Date, timezone: string): string {
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date);
+  return `${formatShortDate(date, timezone)}, ${time} (${timezone})`;
+}
