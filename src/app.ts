@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { encodeText } from './mail/headers.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
@@ -9,7 +10,7 @@ import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
 import { dryRunTransport, outboxTransport } from './transport/outbox.js';
-import { smtpTransport } from './transport/smtp.js';
+import { smtpClientTransport } from './transport/smtp-client/index.js';
 import type { Transport } from './transport/transport.js';
 
 /**
@@ -55,7 +56,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       timezone: config.timezone,
       sender: { name: config.from.name || config.publicationName, email: config.from.address, postalAddress: config.postalAddress },
     },
-    sender: { from: { name: config.from.name || config.publicationName, address: config.from.address }, listId: `${config.publicationName.replace(/[<>"]/g, '')} <digest.${domain}>` },
+    sender: { from: { name: config.from.name || config.publicationName, address: config.from.address }, listId: `${encodeText(config.publicationName.replace(/[<>"]/g, ''))} <digest.${domain}>` },
     templates: () => loadTemplates(config.templatesDir),
     async close() {
       await transport.close();
@@ -65,7 +66,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 }
 
 export function defaultTransport(config: Config): Transport {
-  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpMaxConnections, config.smtpRatePerSecond) : outboxTransport(join(config.dataDir, 'outbox'));
+  if (!config.smtpUrl) return outboxTransport(join(config.dataDir, 'outbox'));
+  return smtpClientTransport(config.smtpUrl, {
+    maxConnections: config.smtpMaxConnections,
+    ...(config.smtpRatePerSecond ? { ratePerSecond: config.smtpRatePerSecond } : {}),
+    timeoutMs: config.smtpTimeoutSeconds * 1000,
+  });
 }
 
 /**

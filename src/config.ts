@@ -43,6 +43,14 @@ const schema = z.object({
   SMTP_URL: optional(smtpUrl.optional()),
   SMTP_MAX_CONNECTIONS: optional(int(1, 50).default(5)),
   SMTP_RATE_PER_SECOND: optional(z.coerce.number().positive().optional()),
+  SMTP_RETRY_ATTEMPTS: optional(int(1, 20).default(4)),
+  SMTP_RETRY_BUDGET_SECONDS: optional(int(0, 86_400).default(300)),
+  SMTP_TIMEOUT_SECONDS: optional(int(1, 3600).default(120)),
+  DEFERRED_MAX_AGE_HOURS: optional(z.coerce.number().positive().max(24 * 60).default(72)),
+  CIRCUIT_BREAKER_FAILURES: optional(int(1, 100_000).default(25)),
+  DKIM_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name such as example.org').optional()),
+  DKIM_SELECTOR: optional(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label such as digest2026').optional()),
+  DKIM_PRIVATE_KEY_FILE: optional(z.string().optional()),
   DIGEST_FROM: optional(mailbox.prefault('Digest <digest@example.org>')),
   PUBLICATION_NAME: optional(oneLine.default('International Governments Digest')),
   SENDER_POSTAL_ADDRESS: optional(oneLine.default('Example Publishing, 1 Example Street, 10115 Berlin, Germany')),
@@ -54,8 +62,13 @@ const schema = z.object({
   DIGEST_SECRET: optional(z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional()),
   DIGEST_MAX_POSTS: optional(int(1, 100).default(10)),
   DIGEST_SCHEDULE: optional(cronExpression.default('0 8 * * 1')),
+  DIGEST_DAILY_SCHEDULE: optional(cronExpression.optional()),
+  DIGEST_MONTHLY_SCHEDULE: optional(cronExpression.optional()),
   DIGEST_TIMEZONE: optional(timezone.default('UTC')),
+  DIGEST_CATCH_UP_GRACE_HOURS: optional(z.coerce.number().min(0).max(24 * 366).default(12)),
+  SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 3600).default(30)),
   PORT: optional(int(0, 65535).default(3000)),
+  TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
 });
 
@@ -66,6 +79,15 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     smtpUrl: env.SMTP_URL as string | undefined,
     smtpMaxConnections: env.SMTP_MAX_CONNECTIONS as number,
     smtpRatePerSecond: env.SMTP_RATE_PER_SECOND as number | undefined,
+    smtpRetryAttempts: env.SMTP_RETRY_ATTEMPTS as number,
+    smtpRetryBudgetSeconds: env.SMTP_RETRY_BUDGET_SECONDS as number,
+    smtpTimeoutSeconds: env.SMTP_TIMEOUT_SECONDS as number,
+    deferredMaxAgeHours: env.DEFERRED_MAX_AGE_HOURS as number,
+    circuitBreakerFailures: env.CIRCUIT_BREAKER_FAILURES as number,
+    /** All three set: messages are DKIM-signed; none: unsigned (checked in loadConfig). */
+    dkim: env.DKIM_DOMAIN && env.DKIM_SELECTOR && env.DKIM_PRIVATE_KEY_FILE
+      ? { domain: env.DKIM_DOMAIN as string, selector: env.DKIM_SELECTOR as string, privateKeyFile: resolve(cwd, env.DKIM_PRIVATE_KEY_FILE as string) }
+      : undefined,
     from: env.DIGEST_FROM as Mailbox,
     publicationName: env.PUBLICATION_NAME as string,
     postalAddress: env.SENDER_POSTAL_ADDRESS as string,
@@ -77,8 +99,17 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     secret: env.DIGEST_SECRET as string | undefined,
     maxPosts: env.DIGEST_MAX_POSTS as number,
     schedule: env.DIGEST_SCHEDULE as string,
+    /** Unset = that cadence is disabled (not offered on the web, not scheduled). */
+    dailySchedule: env.DIGEST_DAILY_SCHEDULE as string | undefined,
+    monthlySchedule: env.DIGEST_MONTHLY_SCHEDULE as string | undefined,
     timezone: env.DIGEST_TIMEZONE as string,
+    /** A tick missed while the process was down is caught up on start only if at most this old. */
+    catchUpGraceHours: env.DIGEST_CATCH_UP_GRACE_HOURS as number,
+    /** On SIGTERM/SIGINT, exit within this bound even if a delivery hangs. */
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS as number,
     port: env.PORT as number,
+    /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
+    trustProxy: env.TRUST_PROXY === 'true',
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
   };
 }
@@ -100,6 +131,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     });
   }
   const config = toConfig(parsed.data, cwd);
+  const dkimSet = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'].filter((name) => parsed.data[name as keyof typeof parsed.data] !== undefined);
+  if (dkimSet.length > 0 && dkimSet.length < 3) {
+    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
+      problems: [`DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (only ${dkimSet.join(', ')} set)`],
+    });
+  }
   if (config.smtpUrl && !config.secret) {
     throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
       problems: ['DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)'],

@@ -1,13 +1,13 @@
 import type { App } from './app.js';
 import { createEdition } from './edition/create-edition.js';
-import { segmentCache } from './edition/segments.js';
-import { deliverEdition, type Tally } from './deliver/deliver.js';
+import type { Tally } from './deliver/deliver.js';
+import { runDelivery, type DeliveryTuning } from './deliver/run.js';
 import { withSendLease } from './deliver/lease.js';
 import { collectPosts } from './posts/collect.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
 import { selectNew, type Selection } from './select.js';
-import type { Edition } from './store/store.js';
+import type { Delivery, Edition } from './store/store.js';
 
 /**
  * One send, stage by stage:
@@ -25,6 +25,14 @@ export interface SendOptions {
   cadence: Cadence;
   /** The scheduled time of a cron tick: at most one edition per key. */
   tickKey?: string;
+  /** Aborted on shutdown: delivery stops taking recipients; claimed-but-unsent ones go back to pending. */
+  signal?: AbortSignal;
+  /** Only finish an unfinished edition; never start a new one (the scheduler's resume on start). */
+  resumeOnly?: boolean;
+  /** A progress bar on stderr when it is a terminal (the CLI); otherwise periodic log lines. */
+  progress?: boolean;
+  /** Retry policy overrides, sleep and jitter: for tests. */
+  tuning?: DeliveryTuning;
 }
 
 export interface SendReport {
@@ -36,6 +44,8 @@ export interface SendReport {
   recovered: { requeued: number; uncertain: number };
   /** True when every recipient of the edition has a final state. */
   complete: boolean;
+  /** Deliveries of the edition marked uncertain (may have been received; never resent automatically). */
+  uncertain?: Delivery[];
 }
 
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
@@ -44,8 +54,8 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   await app.transport.verify();
   return withSendLease(app.store, app.now, async () => {
     const open = await app.store.openEdition(options.cadence);
-    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined });
-    if (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey))) {
+    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined }, options);
+    if (options.resumeOnly || options.signal?.aborted || (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey)))) {
       return { edition: undefined, resumed: false, problems: [], selection: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     }
     const { problems, selection } = await planEdition(app, options.cadence);
@@ -58,7 +68,7 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
     );
     if (!edition) return base;
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
-    return deliver(app, edition, { resumed: false, problems, selection });
+    return deliver(app, edition, { resumed: false, problems, selection }, options);
   });
 }
 
@@ -78,18 +88,8 @@ export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: 
   return { posts, problems, selection };
 }
 
-async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>): Promise<SendReport> {
-  const recovered = await app.store.recoverInterrupted(edition.number, app.now());
-  if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...recovered });
-  const templates = await app.templates();
-  const segments = segmentCache({ store: app.store, templates, publication: app.publication, sender: app.sender }, edition);
-  const tally = await deliverEdition(
-    { store: app.store, transport: app.transport, now: app.now, logger: app.logger, signer: app.signer, publicUrl: app.config.publicUrl, sender: app.sender, segments },
-    edition,
-  );
-  const counts = await app.store.countDeliveries(edition.number);
-  const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
-  if (complete) await app.store.completeEdition(edition.number, app.now());
-  app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
-  return { edition, ...context, tally, recovered, complete };
+async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>, options: SendOptions): Promise<SendReport> {
+  const result = await runDelivery(app, edition, { signal: options.signal, progress: options.progress, tuning: options.tuning });
+  if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...result.recovered });
+  return { edition, ...context, ...result };
 }

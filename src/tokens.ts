@@ -6,7 +6,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * Any malformed, foreign, truncated or tampered token verifies to `undefined`, the same answer
  * as an unknown one, and the comparison takes constant time.
  */
-export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm';
+/** 'form': the short-lived anti-forgery field in the web preference forms. */
+export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'form';
 
 const MAC_BYTES = 18;
 

@@ -1,24 +1,26 @@
-import { newMessageId, personalize, type SenderInfo } from '../mail/message.js';
-import type { Logger } from '../logger.js';
-import { greetingFor } from '../render/personal.js';
-import { chooseSegment, type segmentCache } from '../edition/segments.js';
-import type { Edition, Store, Subscriber } from '../store/store.js';
-import { personalLinks, type TokenSigner } from '../tokens.js';
-import type { SendOutcome, Transport } from '../transport/transport.js';
+import type { Edition, Subscriber } from '../store/store.js';
+import type { SendOutcome } from '../transport/transport.js';
+import { attemptDelivery, type AttemptDeps } from './attempt.js';
+import { backoffMs, DEFAULT_POLICY, type RetryPolicy } from './policy.js';
+import { RecipientQueue } from './recipients.js';
 
 /**
- * Stage 8: personalise and deliver, recording every step in the ledger. Recipients are read page
- * by page and claimed before sending, so two runs can never both take the same subscriber.
+ * Stage 8: personalise and deliver, recording every step in the ledger. Recipients stream from
+ * the store and are claimed a batch at a time, so two runs can never both take the same
+ * subscriber. More workers than connections keep every connection busy across batches. A
+ * deferred message is retried within the run (exponential backoff with jitter, bounded attempts
+ * and time budget); a run of consecutive failures trips the circuit breaker, which stops the run
+ * and leaves the rest pending for the next one.
  */
-export interface DeliverDeps {
-  store: Store;
-  transport: Transport;
-  now: () => Date;
-  logger: Logger;
-  signer: TokenSigner;
-  publicUrl: string;
-  sender: SenderInfo;
-  segments: ReturnType<typeof segmentCache>;
+export interface DeliverDeps extends AttemptDeps {
+  /** Shutdown: stop taking recipients; those claimed but not yet sent are handed back to pending. */
+  signal?: AbortSignal | undefined;
+  policy?: RetryPolicy;
+  /** Injectable for tests: waiting for a retry, and the jitter. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Called after every recorded outcome (progress display). */
+  onProgress?: (tally: Tally) => void;
 }
 
 export interface Tally {
@@ -27,94 +29,142 @@ export interface Tally {
   failed: number;
   skipped: number;
   uncertain: number;
+  /** Set when the run stopped before the end (circuit breaker, shutdown): why. */
+  stopped?: string;
+  /** Claimed recipients handed back to pending when the run stopped early. */
+  leftPending?: number;
 }
 
-const PAGE_SIZE = 200;
-const RETRY_AFTER_MS = 15 * 60_000;
+interface Job {
+  subscriber: Subscriber;
+  attempt: number;
+  dueAt: number;
+}
+
+interface Run {
+  deps: DeliverDeps;
+  edition: Edition;
+  policy: RetryPolicy;
+  tally: Tally;
+  queue: RecipientQueue;
+  retries: Job[];
+  startedAt: number;
+  consecutiveFailures: number;
+}
+
+const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promise<Tally> {
-  const tally: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
-  let after = 0;
+  const run: Run = {
+    deps,
+    edition,
+    policy: deps.policy ?? DEFAULT_POLICY,
+    tally: { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 },
+    queue: new RecipientQueue(deps.store, edition, deps.now),
+    retries: [],
+    startedAt: deps.now().getTime(),
+    consecutiveFailures: 0,
+  };
+  const workers = Math.max(1, deps.transport.concurrency * 2);
+  await Promise.all(Array.from({ length: workers }, () => work(run)));
+  const released = await run.queue.stop();
+  if (released > 0) run.tally.leftPending = released;
+  // Retries still waiting are deferred in the ledger already; later runs take them up.
+  run.tally.deferred += run.retries.length;
+  if (deps.signal?.aborted && !run.tally.stopped) run.tally.stopped = 'shutting down';
+  if (run.tally.stopped) deps.logger.warn('send.stopped', { edition: edition.number, reason: run.tally.stopped, leftPending: released, deferred: run.tally.deferred });
+  return run.tally;
+}
+
+function stopping(run: Run): boolean {
+  return run.tally.stopped !== undefined || run.deps.signal?.aborted === true;
+}
+
+async function work(run: Run): Promise<void> {
   for (;;) {
-    const page = await deps.store.nextRecipients(edition, after, PAGE_SIZE, deps.now());
-    const last = page[page.length - 1];
-    if (!last) return tally;
-    after = last.id;
-    const claimed = new Set(await deps.store.claim(edition.number, page.map((s) => s.id), deps.now()));
-    await inParallel(
-      page.filter((s) => claimed.has(s.id)),
-      deps.transport.concurrency,
-      (subscriber) => deliverOne(deps, edition, subscriber, tally),
-    );
+    if (stopping(run)) return;
+    const job = await nextJob(run);
+    if (!job) return;
+    const result = await attemptDelivery(run.deps, run.edition, job.subscriber);
+    await record(run, job, result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result);
+    run.deps.onProgress?.(run.tally);
   }
 }
 
-async function deliverOne(deps: DeliverDeps, edition: Edition, subscriber: Subscriber, tally: Tally): Promise<void> {
-  const { store, now } = deps;
-  const choice = chooseSegment(edition, subscriber);
-  if (!choice) {
-    await store.finish(edition.number, subscriber.id, { state: 'skipped', error: 'nothing new in the chosen topics' }, now());
-    tally.skipped += 1;
-    return;
+/** A retry that is due, else the next fresh recipient, else wait for the earliest retry. */
+async function nextJob(run: Run): Promise<Job | undefined> {
+  for (;;) {
+    if (stopping(run)) return undefined;
+    const now = run.deps.now().getTime();
+    run.retries.sort((a, b) => a.dueAt - b.dueAt);
+    const due = run.retries[0];
+    if (due && due.dueAt <= now) {
+      run.retries.shift();
+      const [claimed] = await run.deps.store.claim(run.edition.number, [due.subscriber.id], run.deps.now());
+      if (claimed !== undefined) return due;
+      continue;
+    }
+    const subscriber = await run.queue.take();
+    if (subscriber) return { subscriber, attempt: 1, dueAt: now };
+    if (!due) return undefined;
+    await (run.deps.sleep ?? sleepReal)(Math.max(1, Math.min(due.dueAt - now, 1000)));
   }
-  const template = await deps.segments.get(choice);
-  const messageId = newMessageId(deps.sender.from.address.split('@')[1] ?? 'localhost', edition.number, subscriber.id);
-  const message = personalize(template, {
-    mailbox: { name: subscriber.name, address: subscriber.email },
-    values: { greeting: greetingFor(subscriber.name), email: subscriber.email, ...personalLinks(deps.signer, deps.publicUrl, subscriber.id) },
-    messageId,
-    date: now(),
-  });
-  const outcome = await sendSafely(deps.transport, { from: deps.sender.from.address, to: subscriber.email, messageId }, message, () =>
-    store.markAwaiting(edition.number, subscriber.id, messageId, now()),
-  );
-  await record(deps, edition, subscriber, outcome, tally);
 }
 
-async function record(deps: DeliverDeps, edition: Edition, subscriber: Subscriber, outcome: SendOutcome, tally: Tally): Promise<void> {
+type Recorded = SendOutcome | { status: 'skipped-nothing' };
+
+async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
+  const { deps, edition, tally } = run;
   const at = deps.now();
+  const id = job.subscriber.id;
   switch (outcome.status) {
     case 'sent':
-      await deps.store.finish(edition.number, subscriber.id, { state: 'sent' }, at);
+      await deps.store.finish(edition.number, id, { state: 'sent' }, at);
       tally.sent += 1;
+      run.consecutiveFailures = 0;
+      return;
+    case 'skipped-nothing':
+      await deps.store.finish(edition.number, id, { state: 'skipped', error: 'nothing new in the chosen topics' }, at);
+      tally.skipped += 1;
       return;
     case 'aborted':
-      await deps.store.finish(edition.number, subscriber.id, { state: 'skipped', error: 'unsubscribed during the run' }, at);
+      await deps.store.finish(edition.number, id, { state: 'skipped', error: 'unsubscribed during the run' }, at);
       tally.skipped += 1;
       return;
     case 'uncertain':
-      await deps.store.finish(edition.number, subscriber.id, { state: 'uncertain', error: outcome.response }, at);
-      deps.logger.warn('delivery.uncertain', { edition: edition.number, to: subscriber.email, response: outcome.response });
+      await deps.store.finish(edition.number, id, { state: 'uncertain', error: outcome.response }, at);
+      deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, response: outcome.response });
       tally.uncertain += 1;
-      return;
+      return failure(run, outcome.response);
+    case 'failed':
+      await deps.store.finish(edition.number, id, { state: 'failed', error: outcome.response }, at);
+      if (outcome.hardBounce) await deps.store.setStatus(id, 'bounced', at);
+      deps.logger.warn('delivery.failed', { edition: edition.number, to: job.subscriber.email, code: outcome.code, response: outcome.response });
+      tally.failed += 1;
+      // A 5.1.x bounce is about that address, not about the server.
+      return outcome.hardBounce ? undefined : failure(run, outcome.response);
     case 'deferred':
-    case 'failed': {
-      const retryAt = outcome.status === 'deferred' ? new Date(at.getTime() + RETRY_AFTER_MS) : undefined;
-      await deps.store.finish(edition.number, subscriber.id, { state: outcome.status, error: outcome.response, ...(retryAt ? { retryAt } : {}) }, at);
-      if (outcome.hardBounce) await deps.store.setStatus(subscriber.id, 'bounced', at);
-      deps.logger.warn(`delivery.${outcome.status}`, { edition: edition.number, to: subscriber.email, code: outcome.code, response: outcome.response });
-      tally[outcome.status] += 1;
-    }
+      await defer(run, job, outcome.response, at);
+      return failure(run, outcome.response);
   }
 }
 
-/** A transport that throws is treated as a temporary failure: the delivery is retried later. */
-async function sendSafely(transport: Transport, envelope: Parameters<Transport['send']>[0], message: Buffer, beforeCommit: () => Promise<boolean>): Promise<SendOutcome> {
-  try {
-    return await transport.send(envelope, message, beforeCommit);
-  } catch (error) {
-    return { status: 'deferred', code: undefined, response: error instanceof Error ? error.message : String(error), hardBounce: false };
-  }
+/** Retried in this run while attempts and the time budget allow; otherwise left to later runs. */
+async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
+  const { deps, policy, edition } = run;
+  const delay = backoffMs(policy, job.attempt + 1, deps.random);
+  const retryAt = at.getTime() + delay;
+  const inRun = job.attempt < policy.attempts && retryAt - run.startedAt <= policy.budgetMs;
+  const nextTry = new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs);
+  await deps.store.finish(edition.number, job.subscriber.id, { state: 'deferred', error: response, retryAt: nextTry }, at);
+  deps.logger.warn('delivery.deferred', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: inRun ? 'this run' : 'next run' });
+  if (inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: retryAt });
+  else run.tally.deferred += 1;
 }
 
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next];
-      next += 1;
-      if (item !== undefined) await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+function failure(run: Run, response: string): void {
+  run.consecutiveFailures += 1;
+  if (run.consecutiveFailures >= run.policy.breakerFailures && !run.tally.stopped) {
+    run.tally.stopped = `circuit breaker: ${run.consecutiveFailures} consecutive failures (last: ${response}); the rest is left for the next run`;
+  }
 }

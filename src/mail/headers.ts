@@ -1,4 +1,4 @@
-import { encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
+import { encodeWord, encodeWords, foldLines } from 'nodemailer/lib/mime-funcs';
 import { plainLine } from '../text.js';
 import type { Mailbox } from './address.js';
 
@@ -16,15 +16,28 @@ export function headerLine(name: string, value: string): string {
 /** An unstructured text header (Subject): encoded words where the text is not plain ASCII. */
 export function encodeText(text: string): string {
   const clean = plainLine(text);
-  return /^[\x20-\x7e]*$/.test(clean) ? clean : encodeWords(clean, 'Q', 52);
+  return isPlainAscii(clean) ? clean : encoded(clean);
 }
 
 /** `"Alice Example" <alice@example.org>`, with the name quoted or encoded as needed. */
 export function formatMailbox(mailbox: Mailbox): string {
   const name = plainLine(mailbox.name);
   if (!name) return `<${mailbox.address}>`;
-  if (/^[\x20-\x7e]*$/.test(name)) return `"${name.replace(/["\\]/g, '\\$&')}" <${mailbox.address}>`;
-  return `${encodeWords(name, 'Q', 52)} <${mailbox.address}>`;
+  if (isPlainAscii(name)) return `"${name.replace(/["\\]/g, '\\$&')}" <${mailbox.address}>`;
+  return `${encoded(name)} <${mailbox.address}>`;
+}
+
+/**
+ * Printable ASCII that no reader will decode: text that merely looks like an encoded word
+ * (`=?utf-8?Q?=0D=0ABcc:…?=` in a post title) is encoded whole (nodemailer leaves well-formed
+ * encoded words alone), so readers are shown it as written.
+ */
+function isPlainAscii(text: string): boolean {
+  return /^[\x20-\x7e]*$/.test(text) && !text.includes('=?');
+}
+
+function encoded(text: string): string {
+  return text.includes('=?') ? encodeWord(text, 'Q', 52) : encodeWords(text, 'Q', 52);
 }
 
 /** RFC 5322 date, e.g. "Mon, 30 Nov 2026 08:00:00 +0000". */

@@ -93,11 +93,24 @@ function slugFromFile(file: string): string {
   return slugify(base.replace(/^\d{4}-\d{2}-\d{2}-/, '')) || slugify(base) || 'post';
 }
 
+/**
+ * How much of the body is read as Markdown for the excerpt. marked is quadratic on some inputs (a
+ * 200 KB run of `_a` took minutes) and recursive on others (thousands of `>` overflow the stack);
+ * an excerpt of 280 characters never needs more than the start of the body.
+ */
+const EXCERPT_SOURCE_CHARS = 2048;
+
 /** Plain text of the first paragraph of Markdown, for a derived excerpt. */
 function firstParagraph(markdown: string): string {
-  const paragraph = marked.lexer(markdown).find((token) => token.type === 'paragraph');
-  if (!paragraph || !('text' in paragraph)) return '';
-  return String(marked.parseInline(String(paragraph.text)));
+  const source = markdown.slice(0, EXCERPT_SOURCE_CHARS);
+  try {
+    const paragraph = marked.lexer(source).find((token) => token.type === 'paragraph');
+    if (!paragraph || !('text' in paragraph)) return '';
+    return String(marked.parseInline(String(paragraph.text)));
+  } catch {
+    // Markdown too deeply nested to parse: the first block as plain text will do for an excerpt.
+    return source.split(/\n\s*\n/).find((block) => block.trim()) ?? '';
+  }
 }
 
 function unique(values: string[]): string[] {

@@ -28,7 +28,8 @@ export function personalTokens(): PersonalValues {
 
 /** The friendly first line: "Hi Alice," or, without a name, "Hello,". */
 export function greetingFor(name: string | null | undefined): string {
-  const first = (name ?? '').trim();
+  // One line: a name never brings a line break (or any control character) into the body.
+  const first = (name ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
   return first ? `Hi ${first},` : 'Hello,';
 }
 

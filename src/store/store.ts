@@ -1,5 +1,6 @@
 import type { Post } from '../posts/post.js';
 import type { Cadence } from '../render/view-model.js';
+import type { TickStore } from './ticks.js';
 
 /**
  * The store ports. Async on purpose, although SQLite answers synchronously: a PostgreSQL store for
@@ -137,6 +138,15 @@ export interface DeliveryStore {
   finish(edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<void>;
   /** After a crash: sending → pending (nothing reached the server), awaiting → uncertain. */
   recoverInterrupted(edition: number, now: Date): Promise<{ requeued: number; uncertain: number }>;
+  /** A run that stops early hands back what it claimed but never tried: sending → pending. */
+  release(edition: number, subscriberIds: number[], now: Date): Promise<number>;
+  /**
+   * Before a run: deliveries still to do for subscribers no longer active become skipped; with
+   * `giveUp`, deferred ones become failed (the edition is older than the maximum retry age).
+   */
+  settleOpen(edition: number, now: Date, options: { giveUp: boolean }): Promise<{ skipped: number; gaveUp: number }>;
+  /** How many recipients `nextRecipients` would still return, for progress and ETA. */
+  countRecipients(edition: Edition, now: Date): Promise<number>;
   countDeliveries(edition: number): Promise<Record<DeliveryState, number>>;
   listDeliveries(edition: number, states: DeliveryState[]): Promise<Delivery[]>;
 }
@@ -156,7 +166,7 @@ export interface LeaseStore {
   leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore {
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

@@ -17,5 +17,6 @@ declare module 'mjml' {
 
 declare module 'nodemailer/lib/mime-funcs' {
   export function encodeWords(value: string, mimeWordEncoding?: 'Q' | 'B', maxLength?: number): string;
+  export function encodeWord(value: string, mimeWordEncoding?: 'Q' | 'B', maxLength?: number): string;
   export function foldLines(value: string, lineLength?: number, afterSpace?: boolean): string;
 }

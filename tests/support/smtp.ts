@@ -25,6 +25,10 @@ export interface TestSmtpOptions {
   /** Return an error with responseCode to reject a recipient (e.g. 550). */
   onRcpt?: (address: string) => { code: number; message: string } | undefined;
   auth?: { user: string; pass: string };
+  /** Wait this long before accepting each message (a slow server, to interrupt a send midway). */
+  delayMs?: number;
+  /** Listen on this port (default: any free one), e.g. to come back where a stopped server was. */
+  port?: number;
 }
 
 export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
@@ -59,14 +63,14 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
               raw,
               parsed,
             });
-            callback();
+            setTimeout(() => callback(), options.delayMs ?? 0);
           },
           (error: Error) => callback(error),
         );
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
   const credentials = options.auth ? `${options.auth.user}:${options.auth.pass}@` : '';
   return {

@@ -22,9 +22,9 @@ export const sendCommand: Command = {
         const imported = await importSampleSubscribersIfEmpty(app.store, config.sampleSubscribers, app.now());
         if (imported) out(`No subscribers yet: added ${imported} sample subscribers from ${config.sampleSubscribers}.`);
       }
-      const report = await runSend(app, { cadence });
+      const report = await runSend(app, { cadence, progress: true });
       printReport(report, out, { dryRun: values['dry-run'] === true, destination: app.transport.description });
-      return report.tally.failed + report.tally.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
+      return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
     } finally {
       await app.close();
     }
@@ -51,5 +51,16 @@ function printReport(report: SendReport, out: (line: string) => void, options: {
   out(`Recipients: ${recipients} · sent ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
   if (options.dryRun) out('Dry run: nothing was sent and nothing was recorded.');
   else out(`Delivered to ${options.destination}.`);
-  if (!report.complete) out('Some deliveries are deferred: the next `digest send` retries them.');
+  if (tally.stopped) out(`Stopped early (${tally.stopped}).${tally.leftPending ? ` ${tally.leftPending} recipients were left pending for the next run.` : ''}`);
+  printUncertain(report, out);
+  if (!report.complete) out('Some deliveries are deferred or pending: the next `digest send` continues with them.');
+}
+
+/** Possibly received, never resent automatically: each is named so someone can decide. */
+function printUncertain(report: SendReport, out: (line: string) => void): void {
+  const uncertain = report.uncertain ?? [];
+  if (uncertain.length === 0) return;
+  out(`Uncertain (the connection ended after the message was handed over, before the server confirmed; not resent):`);
+  for (const delivery of uncertain.slice(0, 20)) out(`  ${delivery.email} ${delivery.messageId ?? ''} — ${delivery.lastError ?? ''}`);
+  if (uncertain.length > 20) out(`  … and ${uncertain.length - 20} more (see the deliveries table, state 'uncertain').`);
 }

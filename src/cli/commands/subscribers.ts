@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import type { SubscriberStatus } from '../../store/store.js';
 import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
+import { subscriberStats } from '../../subscribers/stats.js';
 import { plainLine } from '../../text.js';
 import type { Command, CommandContext } from '../command.js';
 import { parseCadence } from './send.js';
@@ -39,7 +40,7 @@ const ACTIONS: Record<string, Action> = {
   async list({ out }, app, args) {
     const { values } = parseArgs({ args, options: { status: { type: 'string' }, topic: { type: 'string' } } });
     let count = 0;
-    for await (const s of app.store.listSubscribers({ ...(values.status ? { status: values.status as SubscriberStatus } : {}), ...(values.topic ? { category: values.topic } : {}) })) {
+    for await (const s of app.store.listSubscribers({ ...(values.status ? { status: parseStatus(values.status) } : {}), ...(values.topic ? { category: values.topic } : {}) })) {
       out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}`);
       count += 1;
     }
@@ -52,6 +53,14 @@ const ACTIONS: Record<string, Action> = {
     out(subscribersToCsv(all).trimEnd());
     return 0;
   },
+  async stats({ out }, app) {
+    const stats = await subscriberStats(app.store);
+    out(`Subscribers: ${stats.total}`);
+    out(`  by status: ${Object.entries(stats.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out(`  active by cadence: ${Object.entries(stats.byCadence).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out(`  active by topic: ${stats.byTopic.map(([k, v]) => `${k} ${v}`).join(', ') || '(none chose topics)'}; every topic: ${stats.allTopics}`);
+    return 0;
+  },
   async remove({ out }, app, args) {
     const address = checkAddress(args[0] ?? '');
     if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${args[0] ?? ''}" ${address.reason}.`);
@@ -61,9 +70,16 @@ const ACTIONS: Record<string, Action> = {
   },
 };
 
+const STATUSES: SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
+
+function parseStatus(value: string): SubscriberStatus {
+  if ((STATUSES as string[]).includes(value)) return value as SubscriberStatus;
+  throw new UsageError('BAD_STATUS', `--status must be one of ${STATUSES.join(', ')} (got "${value}")`);
+}
+
 export const subscribersCommand: Command = {
   name: 'subscribers',
-  usage: 'digest subscribers add EMAIL [--name N] [--categories a,b] [--cadence weekly] | import FILE.csv | list [--status S] [--topic T] | export | remove EMAIL',
+  usage: 'digest subscribers add EMAIL [--name N] [--categories a,b] [--cadence weekly] | import FILE.csv | list [--status S] [--topic T] | export | remove EMAIL | stats',
   summary: 'manage the subscriber list',
   async run(context) {
     const [actionName = '', ...rest] = context.args;

@@ -33,6 +33,19 @@ export function deliveryStore(db: Db): DeliveryStore {
     `UPDATE deliveries SET state = @state, last_error = @error, retry_at = @retryAt, updated_at = @now
      WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting')`,
   );
+  const countDue = db.prepare(
+    `SELECT count(*) AS n FROM subscribers s
+       LEFT JOIN deliveries d ON d.edition = @edition AND d.subscriber_id = s.id
+     WHERE s.cadence = @cadence AND s.status = 'active' AND s.confirmed_at <= @createdAt
+       AND (d.state IS NULL OR d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))`,
+  );
+  const releaseOne = db.prepare(
+    `UPDATE deliveries SET state = 'pending', attempts = max(0, attempts - 1), updated_at = @now
+     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending'`,
+  );
+  const releaseAll = db.transaction((edition: number, ids: number[], now: number) =>
+    ids.reduce((n, id) => n + releaseOne.run({ edition, id, now }).changes, 0),
+  );
   return {
     async nextRecipients(edition: Edition, afterId, limit, now) {
       const rows = nextPage.all({
@@ -63,6 +76,31 @@ export function deliveryStore(db: Db): DeliveryStore {
           .run(at, edition).changes;
         return { requeued, uncertain };
       }).immediate();
+    },
+    async release(edition, ids, now) {
+      return releaseAll.immediate(edition, ids, now.getTime());
+    },
+    async settleOpen(edition, now, { giveUp }) {
+      return db.transaction(() => {
+        const at = now.getTime();
+        const skipped = db
+          .prepare(
+            `UPDATE deliveries SET state = 'skipped', last_error = 'no longer subscribed', updated_at = ?
+             WHERE edition = ? AND state IN ('pending', 'deferred')
+               AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = subscriber_id AND s.status = 'active')`,
+          )
+          .run(at, edition).changes;
+        const gaveUp = giveUp
+          ? db
+              .prepare(`UPDATE deliveries SET state = 'failed', last_error = 'gave up, still deferred at the maximum age: ' || coalesce(last_error, ''), updated_at = ? WHERE edition = ? AND state = 'deferred'`)
+              .run(at, edition).changes
+          : 0;
+        return { skipped, gaveUp };
+      }).immediate();
+    },
+    async countRecipients(edition, now) {
+      const row = countDue.get({ edition: edition.number, cadence: edition.cadence, createdAt: edition.createdAt.getTime(), now: now.getTime() }) as { n: number };
+      return row.n;
     },
     async countDeliveries(edition) {
       const counts = Object.fromEntries(

@@ -2,19 +2,21 @@ import { join } from 'node:path';
 import type { Store } from '../store.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
+import { guardStore } from './guard.js';
 import { leaseStore } from './leases.js';
 import { openDatabase, snapshotDatabase, type Db } from './open.js';
 import { subscriberStore } from './subscribers.js';
+import { tickStore } from './ticks.js';
 
 export const DATABASE_FILE = 'digest.sqlite';
 
 export function openSqliteStore(dataDir: string, options: { snapshot?: boolean } = {}): Store {
   const file = dataDir === ':memory:' ? ':memory:' : join(dataDir, DATABASE_FILE);
   const real = openDatabase(file);
-  if (!options.snapshot) return storeOver(real);
+  if (!options.snapshot) return guardStore(storeOver(real), file);
   const copy = snapshotDatabase(real);
   real.close();
-  return storeOver(copy);
+  return guardStore(storeOver(copy), file);
 }
 
 function storeOver(db: Db): Store {
@@ -23,6 +25,7 @@ function storeOver(db: Db): Store {
     ...editionStore(db),
     ...deliveryStore(db),
     ...leaseStore(db),
+    ...tickStore(db),
     async getMeta(key) {
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     },

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.js';
+import { sqliteProblem } from './guard.js';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
@@ -14,6 +15,7 @@ export function openDatabase(file: string): Db {
   let db: Db | undefined;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    refuseEmptyFile(file);
     db = new Database(file, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -24,7 +26,8 @@ export function openDatabase(file: string): Db {
     return db;
   } catch (cause) {
     db?.close();
-    throw new StoreError('STORE_UNUSABLE', `The database ${file} cannot be used (${describe(cause)}). Nothing was sent. Restore it from a backup, or move it aside to start a new one.`, { cause });
+    const { reason, advice } = sqliteProblem(cause, file);
+    throw new StoreError('STORE_UNUSABLE', `The database ${file} cannot be used (${reason}). Nothing was sent. ${advice}`, { cause });
   }
 }
 
@@ -52,11 +55,12 @@ function migrate(db: Db): void {
   }
 }
 
-function describe(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') return `the file is damaged or not a database: ${message}`;
-  if (code === 'SQLITE_BUSY') return 'another process holds a write lock on it';
-  if (code === 'SQLITE_FULL') return 'the disk is full';
-  return message;
+/**
+ * SQLite would take an existing 0-byte file for a new database and start again from an empty
+ * list; a file that was there and lost its content is refused instead.
+ */
+function refuseEmptyFile(file: string): void {
+  if (file === ':memory:' || !existsSync(file) || statSync(file).size > 0) return;
+  if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) return;
+  throw Object.assign(new Error('the file is empty (0 bytes): its subscribers and ledger are gone'), { code: 'SQLITE_NOTADB' });
 }

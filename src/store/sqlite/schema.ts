@@ -70,4 +70,37 @@ export const MIGRATIONS: string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  // Scheduler: one row per (cadence, scheduled time) so a tick is handled once, edition or not.
+  `
+  CREATE TABLE ticks (
+    cadence TEXT NOT NULL,
+    tick_key TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    outcome TEXT NOT NULL,
+    edition INTEGER,
+    detail TEXT,
+    PRIMARY KEY (cadence, tick_key)
+  );
+  `,
+  // Subscriber ids are never reused (AUTOINCREMENT): links in old mail name a subscriber by id, so
+  // a removed subscriber's links must never reach whoever is added next.
+  `
+  CREATE TABLE subscribers_rebuilt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    categories TEXT NOT NULL DEFAULT '[]',
+    cadence TEXT NOT NULL DEFAULT 'weekly' CHECK (cadence IN ('daily', 'weekly', 'monthly')),
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER,
+    status_changed_at INTEGER NOT NULL
+  );
+  INSERT INTO subscribers_rebuilt (id, email, name, categories, cadence, status, created_at, confirmed_at, status_changed_at)
+    SELECT id, email, name, categories, cadence, status, created_at, confirmed_at, status_changed_at FROM subscribers;
+  DROP TABLE subscribers;
+  ALTER TABLE subscribers_rebuilt RENAME TO subscribers;
+  CREATE INDEX subscribers_by_cadence ON subscribers (cadence, status, id);
+  `,
 ];

@@ -20,12 +20,22 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     id: row.id,
     email: row.email,
     name: row.name,
-    categories: JSON.parse(row.categories) as string[],
+    categories: parseCategories(row.categories),
     cadence: row.cadence as Cadence,
     status: row.status as SubscriberStatus,
     createdAt: new Date(row.created_at),
     confirmedAt: row.confirmed_at === null ? null : new Date(row.confirmed_at),
   };
+}
+
+/** A damaged topics cell (edited by hand, say) means "all topics" rather than stopping a whole send. */
+function parseCategories(cell: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(cell);
+    return Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 export function subscriberStore(db: Db): SubscriberStore {
@@ -77,11 +87,13 @@ export function subscriberStore(db: Db): SubscriberStore {
       }
     },
     async setStatus(id, status, now) {
-      db.prepare(
-        `UPDATE subscribers SET status = @status, status_changed_at = @now,
-           confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
-         WHERE id = @id`,
-      ).run({ id, status, now: now.getTime() });
+      durably(db, () =>
+        db.prepare(
+          `UPDATE subscribers SET status = @status, status_changed_at = @now,
+             confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
+           WHERE id = @id`,
+        ).run({ id, status, now: now.getTime() }),
+      );
     },
     async updatePreferences(id, changes) {
       const current = byId.get(id) as SubscriberRow | undefined;
@@ -104,6 +116,23 @@ export function subscriberStore(db: Db): SubscriberStore {
       return counts;
     },
   };
+}
+
+/**
+ * A status change is a promise to a person (an unsubscribe, a confirmation): the WAL is synced to
+ * disk at this commit (synchronous = FULL), not at the next checkpoint, before the caller answers.
+ */
+function durably(db: Db, write: () => unknown): void {
+  if (db.inTransaction) {
+    write();
+    return;
+  }
+  db.pragma('synchronous = FULL');
+  try {
+    write();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
 }
 
 function toParams(row: SubscriberInput, now: number) {

@@ -1,0 +1,30 @@
+import { parseArgs } from 'node:util';
+import { createApp } from '../../app.js';
+import { startWebServer } from '../../web/server.js';
+import type { Command } from '../command.js';
+
+/** `digest serve`: the public web server (sign-up, preferences, unsubscribe, archive) until SIGINT/SIGTERM. */
+export const serveCommand: Command = {
+  name: 'serve',
+  usage: 'digest serve [--port N] [--host ADDRESS]',
+  summary: 'run the public web server: sign-up, preferences, one-click unsubscribe and the archive',
+  async run({ args, out, loadConfig }) {
+    const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
+    const config = loadConfig();
+    const app = await createApp(config);
+    const port = values.port === undefined ? config.port : Number(values.port);
+    const server = await startWebServer(app, port, values.host ? { hostname: values.host } : {}).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+    out(`Listening on ${server.url} (links use ${config.publicUrl}). Stop with Ctrl-C.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.close();
+    await app.close();
+    out('Stopped.');
+    return 0;
+  },
+};

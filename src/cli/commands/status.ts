@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { createApp } from '../../app.js';
+import { configuredSchedules } from '../../schedule/cadences.js';
+import { collectHealth, type Health } from '../../schedule/health.js';
+import type { Command } from '../command.js';
+
+export const statusCommand: Command = {
+  name: 'status',
+  usage: 'digest status [--json]',
+  summary: 'last edition and its counts, next scheduled times, deferred/uncertain deliveries, lease holder',
+  async run({ args, out, loadConfig }) {
+    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+    const config = loadConfig();
+    const app = await createApp(config);
+    try {
+      const health = await collectHealth(app, configuredSchedules(config));
+      if (values.json) out(JSON.stringify(health, null, 2));
+      else printHealth(health, out);
+      return 0;
+    } finally {
+      await app.close();
+    }
+  },
+};
+
+function printHealth(health: Health, out: (line: string) => void): void {
+  const last = health.lastEdition;
+  if (last) {
+    const c = last.counts;
+    out(`Last edition: #${last.number} (${last.cadence}), created ${last.createdAt}, ${last.status}${last.tick ? `, tick ${last.tick}` : ', manual send'}`);
+    out(`  sent ${c.sent} · deferred ${c.deferred} · failed ${c.failed} · uncertain ${c.uncertain} · skipped ${c.skipped} · pending ${c.pending + c.sending + c.awaiting}`);
+  } else out('Last edition: none yet');
+  for (const s of health.schedules) {
+    const tick = s.lastTick ? `; last tick ${s.lastTick.tick}: ${s.lastTick.outcome}${s.lastTick.edition ? ` (#${s.lastTick.edition})` : ''}` : '; no tick yet';
+    out(`Schedule ${s.cadence}: "${s.expression}" in ${s.timezone}, next ${s.next}${tick}`);
+  }
+  out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
+  out(health.lease ? `Send lease: held by process ${health.lease.pid} on ${health.lease.host} since ${health.lease.since}` : 'Send lease: free (no send running)');
+}

@@ -1,0 +1,55 @@
+import { chooseSegment, type segmentCache } from '../edition/segments.js';
+import type { Logger } from '../logger.js';
+import { newMessageId, personalize, type SenderInfo } from '../mail/message.js';
+import { greetingFor } from '../render/personal.js';
+import type { Edition, Store, Subscriber } from '../store/store.js';
+import { personalLinks, type TokenSigner } from '../tokens.js';
+import type { SendOutcome, Transport } from '../transport/transport.js';
+
+/**
+ * One attempt at one recipient: choose the segment, fill the personal gaps of the already-built
+ * message (no render, no MIME build), sign it if DKIM is on, and hand it to the transport, whose
+ * `beforeCommit` moves the ledger row to awaiting only while the subscriber is still active.
+ */
+export interface AttemptDeps {
+  store: Store;
+  transport: Transport;
+  now: () => Date;
+  logger: Logger;
+  signer: TokenSigner;
+  publicUrl: string;
+  sender: SenderInfo;
+  segments: ReturnType<typeof segmentCache>;
+  /** Adds a DKIM-Signature header to the finished message. */
+  dkim?: { sign(message: Buffer): Promise<Buffer> } | undefined;
+}
+
+export type AttemptResult = SendOutcome | { status: 'nothing-to-send' };
+
+export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subscriber: Subscriber): Promise<AttemptResult> {
+  const choice = chooseSegment(edition, subscriber);
+  if (!choice) return { status: 'nothing-to-send' };
+  // A stored address with a line break, bracket or space (a hand-edited database) fails alone.
+  if (/[\u0000-\u0020\u007f<>,;"()\\]/.test(subscriber.email)) {
+    return { status: 'failed', code: undefined, response: `the stored address ${JSON.stringify(subscriber.email.slice(0, 120))} is malformed: fix or remove it`, hardBounce: false };
+  }
+  const template = await deps.segments.get(choice);
+  const messageId = newMessageId(deps.sender.from.address.split('@')[1] ?? 'localhost', edition.number, subscriber.id);
+  let message = personalize(template, {
+    mailbox: { name: subscriber.name, address: subscriber.email },
+    values: { greeting: greetingFor(subscriber.name), email: subscriber.email, ...personalLinks(deps.signer, deps.publicUrl, subscriber.id) },
+    messageId,
+    date: deps.now(),
+  });
+  if (deps.dkim) message = await deps.dkim.sign(message);
+  let committing = false;
+  const beforeCommit = async () => (committing = await deps.store.markAwaiting(edition.number, subscriber.id, messageId, deps.now()));
+  try {
+    return await deps.transport.send({ from: deps.sender.from.address, to: subscriber.email, messageId }, message, beforeCommit);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    // A transport that throws: retried later, unless it had already started committing the message.
+    if (committing) return { status: 'uncertain', response: reason };
+    return { status: 'deferred', code: undefined, response: reason, hardBounce: false };
+  }
+}

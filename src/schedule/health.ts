@@ -1,0 +1,61 @@
+import type { App } from '../app.js';
+import { SEND_LEASE } from '../deliver/lease.js';
+import type { DeliveryState } from '../store/store.js';
+import type { CadenceSchedule } from './scheduler.js';
+
+/**
+ * What `digest status` prints and `/healthz` returns: the last edition and its counts, the next
+ * scheduled times, deliveries deferred or uncertain, and who holds the send lease.
+ */
+export interface Health {
+  ok: boolean;
+  now: string;
+  lastEdition: { number: number; cadence: string; createdAt: string; status: string; tick: string | null; counts: Record<DeliveryState, number> } | null;
+  schedules: { cadence: string; expression: string; timezone: string; next: string; lastTick: { tick: string; outcome: string; edition: number | null } | null }[];
+  deferred: number;
+  uncertain: number;
+  /** Editions not yet complete (a crash, a shutdown or deferred deliveries). */
+  unfinishedEditions: number[];
+  lease: { pid: number; host: string; since: string; expiresAt: string } | null;
+}
+
+/** How many recent editions are summed for the deferred and uncertain counts. */
+const RECENT_EDITIONS = 20;
+
+export async function collectHealth(app: App, schedules: CadenceSchedule[]): Promise<Health> {
+  const now = app.now();
+  const editions = await app.store.listEditions(RECENT_EDITIONS);
+  let deferred = 0;
+  let uncertain = 0;
+  let lastCounts: Record<DeliveryState, number> | undefined;
+  for (const edition of editions) {
+    const counts = await app.store.countDeliveries(edition.number);
+    lastCounts ??= counts;
+    deferred += counts.deferred;
+    uncertain += counts.uncertain;
+  }
+  const last = editions[0];
+  const lease = await app.store.leaseInfo(SEND_LEASE);
+  const live = lease && lease.expiresAt.getTime() > now.getTime();
+  return {
+    ok: true,
+    now: now.toISOString(),
+    lastEdition: last && lastCounts ? { number: last.number, cadence: last.cadence, createdAt: last.createdAt.toISOString(), status: last.status, tick: last.tickKey, counts: lastCounts } : null,
+    schedules: await Promise.all(
+      schedules.map(async ({ cadence, schedule }) => {
+        const tick = await app.store.lastTick(cadence);
+        return {
+          cadence,
+          expression: schedule.expression,
+          timezone: schedule.zone,
+          next: schedule.next(now).toISOString(),
+          lastTick: tick ? { tick: tick.key, outcome: tick.outcome, edition: tick.edition } : null,
+        };
+      }),
+    ),
+    deferred,
+    uncertain,
+    unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
+    lease: live ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString() } : null,
+  };
+}

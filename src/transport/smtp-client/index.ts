@@ -1,0 +1,90 @@
+import { DeliveryError } from '../../errors.js';
+import { redact } from '../smtp.js';
+import type { Envelope, SendOutcome, Transport } from '../transport.js';
+import { defaultClientName, SmtpConnection, SmtpSetupError, type SmtpTarget } from './connection.js';
+import { sendOnSession } from './message.js';
+import { rateLimiter, SessionPool } from './pool.js';
+
+/**
+ * The product's SMTP transport: its own small client over a pool of reused sessions, so that it
+ * knows exactly whether a lost connection happened before or after the final dot, and sends the
+ * pre-built message bytes as they are (no MIME work per message).
+ */
+export interface SmtpClientOptions {
+  maxConnections: number;
+  ratePerSecond?: number;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function smtpClientTransport(url: string, options: SmtpClientOptions): Transport {
+  const target = parseSmtpUrl(url, options.timeoutMs ?? 120_000);
+  const pool = new SessionPool(target, options.maxConnections);
+  const throttle = rateLimiter(options.ratePerSecond, options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))));
+  const where = redact(url);
+  return {
+    description: where,
+    concurrency: options.maxConnections,
+    async verify() {
+      try {
+        pool.adopt(await SmtpConnection.open(target));
+      } catch (error) {
+        throw setupError(where, error);
+      }
+    },
+    async send(envelope: Envelope, message: Buffer, beforeCommit): Promise<SendOutcome> {
+      await throttle();
+      for (let attempt = 0; ; attempt += 1) {
+        let session: SmtpConnection;
+        try {
+          session = await pool.acquire();
+        } catch (error) {
+          return { status: 'deferred', code: undefined, response: `could not open an SMTP session: ${(error as Error).message}`, hardBounce: false };
+        }
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          pool.release(session);
+        };
+        try {
+          const { staleSession, ...outcome } = await sendOnSession(session, envelope, message, beforeCommit, release);
+          // A session the server had closed meanwhile: nothing was sent, try a fresh one once.
+          if (!staleSession || attempt > 0) return outcome;
+        } finally {
+          release();
+        }
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+export function parseSmtpUrl(url: string, timeoutMs: number): SmtpTarget {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'smtps:';
+  const params = new Map([...parsed.searchParams].map(([key, value]) => [key.toLowerCase(), value.toLowerCase()]));
+  const flag = (name: string) => params.get(name);
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
+    secure,
+    requireTls: flag('requiretls') === 'true',
+    rejectUnauthorized: flag('tls.rejectunauthorized') !== 'false',
+    ...(parsed.username ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } : {}),
+    clientName: defaultClientName(),
+    timeoutMs,
+  };
+}
+
+function setupError(where: string, error: unknown): DeliveryError {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = error instanceof SmtpSetupError ? error.kind : 'unreachable';
+  if (kind === 'auth') {
+    return new DeliveryError('SMTP_AUTH', `The SMTP server ${where} refused the login (${message}). Nothing was sent: check the user and password in SMTP_URL.`, { cause: error });
+  }
+  if (kind === 'tls') {
+    return new DeliveryError('SMTP_TLS', `The SMTP server ${where}: ${message}. Nothing was sent: check the port and smtp:// versus smtps:// in SMTP_URL.`, { cause: error });
+  }
+  return new DeliveryError('SMTP_UNREACHABLE', `The SMTP server ${where} could not be used (${message}). Nothing was sent; the next run will try again.`, { cause: error });
+}

@@ -1,0 +1,83 @@
+import type { Duplex } from 'node:stream';
+
+/**
+ * Reads SMTP replies from a socket: lines are gathered until the last line of a reply
+ * ("250 ok", not "250-…"), and each complete reply goes to the oldest waiting reader. With
+ * PIPELINING several replies may arrive at once; they queue in order.
+ */
+export interface SmtpReply {
+  code: number;
+  /** The reply text, lines joined by a space, without the codes. */
+  text: string;
+  /** Every line as sent, for EHLO capabilities. */
+  lines: string[];
+}
+
+/** The connection ended (reset, closed, timed out) while a reply was awaited. */
+export class ConnectionLost extends Error {
+  readonly kind = 'ConnectionLost';
+}
+
+type Waiter = { resolve: (reply: SmtpReply) => void; reject: (error: Error) => void };
+
+export class ReplyReader {
+  private partial = '';
+  private lines: string[] = [];
+  private readonly queued: SmtpReply[] = [];
+  private readonly waiters: Waiter[] = [];
+  private lost: ConnectionLost | undefined;
+  private readonly onData = (chunk: Buffer) => this.push(chunk.toString('utf8'));
+
+  constructor(private stream: Duplex) {
+    stream.on('data', this.onData);
+  }
+
+  get closed(): boolean {
+    return this.lost !== undefined;
+  }
+
+  /** For STARTTLS: stop reading the plain socket and read the TLS one instead. */
+  switchTo(stream: Duplex): void {
+    this.stream.off('data', this.onData);
+    this.stream = stream;
+    stream.on('data', this.onData);
+  }
+
+  read(): Promise<SmtpReply> {
+    const ready = this.queued.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Every reader still waiting, and every later one, gets ConnectionLost. */
+  fail(reason: string): void {
+    if (this.lost) return;
+    this.lost = new ConnectionLost(reason);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.lost);
+  }
+
+  private push(text: string): void {
+    const data = this.partial + text;
+    const parts = data.split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const raw of parts) this.line(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+  }
+
+  private line(line: string): void {
+    this.lines.push(line);
+    if (line.length > 3 && line[3] === '-') return;
+    const lines = this.lines;
+    this.lines = [];
+    const code = Number.parseInt(line.slice(0, 3), 10);
+    const reply: SmtpReply = { code: Number.isNaN(code) ? 0 : code, text: lines.map((l) => l.slice(4)).join(' ').trim(), lines };
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(reply);
+    else this.queued.push(reply);
+  }
+}
+
+/** "550 5.1.1 No such user" as one line for logs and the ledger. */
+export function describeReply(reply: SmtpReply): string {
+  return `${reply.code} ${reply.text}`.trim();
+}

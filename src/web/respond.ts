@@ -1,0 +1,67 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Cadence } from '../render/view-model.js';
+import type { WebContext } from './context.js';
+
+/** Shared answers: a page in the layout, and the one answer every bad link gets. */
+export async function sendPage(ctx: WebContext, c: Context, name: string, title: string, view: Record<string, unknown> = {}, status: ContentfulStatusCode = 200): Promise<Response> {
+  const pages = await ctx.pages();
+  const { publication } = ctx.app;
+  const html = pages.page(name, {
+    lang: 'en',
+    title,
+    base: ctx.app.config.publicUrl,
+    publication: { name: publication.name, siteUrl: publication.siteUrl, senderName: publication.sender.name, postalAddress: publication.sender.postalAddress },
+    ...view,
+  });
+  return c.html(html, status);
+}
+
+/**
+ * Tampered, truncated, expired, foreign, garbage and unknown tokens all get exactly this answer,
+ * so the server is no oracle for which part of a token was wrong.
+ */
+export function invalidLink(ctx: WebContext, c: Context): Promise<Response> {
+  return sendPage(ctx, c, 'invalid-link', 'This link does not work', {}, 404);
+}
+
+export function badRequest(ctx: WebContext, c: Context, message: string): Promise<Response> {
+  return sendPage(ctx, c, 'message', 'That did not work', { heading: 'That did not work', message }, 400);
+}
+
+const CADENCE_TEXT: Record<Cadence, { label: string; hint: string }> = {
+  weekly: { label: 'Weekly', hint: 'one email a week' },
+  daily: { label: 'Daily', hint: 'one email a day, when there is something new' },
+  monthly: { label: 'Monthly', hint: 'one email a month' },
+};
+
+/** The cadence radio buttons: the enabled ones, plus the subscriber's own if it was disabled since. */
+export function cadenceOptions(ctx: WebContext, selected: Cadence): { value: Cadence; label: string; hint: string; checked: boolean }[] {
+  const offered = ctx.cadences.includes(selected) ? ctx.cadences : [...ctx.cadences, selected];
+  return offered.map((value) => ({ value, ...CADENCE_TEXT[value], checked: value === selected }));
+}
+
+/** Topic checkboxes: every known topic plus any the subscriber has that posts no longer use. */
+export function topicOptions(known: string[], chosen: string[]): { value: string; checked: boolean; id: string }[] {
+  const lower = new Set(chosen.map((t) => t.toLowerCase()));
+  const extra = chosen.filter((t) => !known.some((k) => k.toLowerCase() === t.toLowerCase()));
+  return [...known, ...extra].map((value, index) => ({ value, checked: lower.has(value.toLowerCase()), id: `topic-${index}` }));
+}
+
+/** Submitted topics kept only if they are known (or already the subscriber's), in canonical spelling. */
+export function pickTopics(submitted: unknown, known: string[], current: string[] = []): string[] {
+  const values = (Array.isArray(submitted) ? submitted : submitted === undefined ? [] : [submitted]).filter((v): v is string => typeof v === 'string');
+  const allowed = [...known, ...current];
+  const picked = new Map<string, string>();
+  for (const value of values) {
+    const match = allowed.find((a) => a.toLowerCase() === value.trim().toLowerCase());
+    if (match) picked.set(match.toLowerCase(), match);
+  }
+  return [...picked.values()];
+}
+
+export function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : '';
+}

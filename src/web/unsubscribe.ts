@@ -1,0 +1,69 @@
+import type { Context, Hono } from 'hono';
+import type { Subscriber } from '../store/store.js';
+import type { WebContext } from './context.js';
+import { formToken, formTokenValid } from './form-token.js';
+import { badRequest, field, invalidLink, sendPage } from './respond.js';
+
+/**
+ * RFC 8058 one-click unsubscribe at the List-Unsubscribe URL. A POST with the body
+ * `List-Unsubscribe=One-Click` (url-encoded or multipart) unsubscribes at once and answers 200:
+ * no redirect, no cookie, no login, and the change is committed before the answer is written.
+ * A GET (a scanner, a click in the footer) only shows a page with the same one-button form and
+ * the offer to stop a single topic; it changes nothing.
+ */
+export function unsubscribeRoutes(web: Hono, ctx: WebContext): void {
+  web.get('/unsubscribe', (c) => sendPage(ctx, c, 'link-help', 'Unsubscribe', { heading: 'Unsubscribe', action: 'unsubscribe' }));
+  web.get('/unsubscribe/:token', async (c) => {
+    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
+    if (!subscriber) return invalidLink(ctx, c);
+    return unsubscribePage(ctx, c, subscriber);
+  });
+  web.post('/unsubscribe/:token', async (c) => {
+    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
+    if (!subscriber) return invalidLink(ctx, c);
+    const body = await c.req.parseBody();
+    if (field(body, 'List-Unsubscribe') !== 'One-Click') return badRequest(ctx, c, 'To unsubscribe, use the button on the unsubscribe page.');
+    if (subscriber.status !== 'unsubscribed') await ctx.app.store.setStatus(subscriber.id, 'unsubscribed', ctx.app.now());
+    ctx.app.logger.info('subscriber.unsubscribed', { subscriber: subscriber.id, via: 'one-click' });
+    return sendPage(ctx, c, 'unsubscribed', 'You are unsubscribed', { email: subscriber.email, preferencesUrl: preferencesUrl(ctx, subscriber) });
+  });
+  web.post('/unsubscribe/:token/topic', async (c) => {
+    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
+    if (!subscriber) return invalidLink(ctx, c);
+    const body = await c.req.parseBody();
+    if (!formTokenValid(ctx, field(body, 'form'), subscriber.id)) return badRequest(ctx, c, 'This form is too old. Open the unsubscribe link again.');
+    return stopTopic(ctx, c, subscriber, field(body, 'topic'));
+  });
+}
+
+async function unsubscribePage(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
+  const active = subscriber.status === 'active' || subscriber.status === 'pending';
+  const topics = subscriber.categories.length > 0 ? subscriber.categories : await ctx.topics();
+  return sendPage(ctx, c, 'unsubscribe', 'Unsubscribe', {
+    email: subscriber.email,
+    token: c.req.param('token'),
+    active,
+    topics: topics.length > 1 ? topics : [],
+    form: formToken(ctx, subscriber.id),
+    preferencesUrl: preferencesUrl(ctx, subscriber),
+  });
+}
+
+/** Stops one topic. Stopping the last one left means no digest at all, so that unsubscribes. */
+async function stopTopic(ctx: WebContext, c: Context, subscriber: Subscriber, topic: string): Promise<Response> {
+  const current = subscriber.categories.length > 0 ? subscriber.categories : await ctx.topics();
+  const remaining = current.filter((t) => t.toLowerCase() !== topic.trim().toLowerCase());
+  if (remaining.length === current.length) return badRequest(ctx, c, 'Choose one of your topics.');
+  const now = ctx.app.now();
+  if (remaining.length === 0) {
+    await ctx.app.store.setStatus(subscriber.id, 'unsubscribed', now);
+    return sendPage(ctx, c, 'unsubscribed', 'You are unsubscribed', { email: subscriber.email, preferencesUrl: preferencesUrl(ctx, subscriber), lastTopic: topic });
+  }
+  await ctx.app.store.updatePreferences(subscriber.id, { categories: remaining });
+  ctx.app.logger.info('subscriber.topic_stopped', { subscriber: subscriber.id });
+  return sendPage(ctx, c, 'topic-stopped', 'Topic stopped', { topic, remaining, preferencesUrl: preferencesUrl(ctx, subscriber) });
+}
+
+function preferencesUrl(ctx: WebContext, subscriber: Subscriber): string {
+  return ctx.link(`preferences/${ctx.app.signer.sign('preferences', subscriber.id)}`);
+}

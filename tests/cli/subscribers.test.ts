@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkspace, type Workspace } from '../support/workspace.js';
+
+let ws: Workspace;
+
+beforeEach(() => {
+  ws = createWorkspace();
+});
+afterEach(() => ws.cleanup());
+
+const CSV = [
+  'email,name,categories,cadence,status',
+  'Alice@Example.com,Alice,Trade;Sanctions,weekly,active',
+  '"""quoted@at""@example.com",Quoted,,,',
+  'alice@example.com,Alice Again,Trade,,',
+  'bob@bücher.example,"Bob, Jr.",Surveillance,monthly,',
+  'Group: g@example.org;,Group,,,',
+  'carol@example.org,Carol,,daily,unsubscribed',
+  'dave@example.org,Dave,,hourly,',
+  'eve@example.org,=HYPERLINK("x"),,,pending',
+  `${'x'.repeat(250)}@example.org,Long,,,`,
+  'not-an-address,Nobody,,,',
+  '',
+].join('\n');
+
+function write(name: string, text: string): string {
+  const file = join(ws.dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('digest subscribers import / export', () => {
+  it('reports each bad row with its line and reason, imports the rest at once, merges case variants', async () => {
+    const file = write('list.csv', CSV);
+    const result = await ws.cli('subscribers', 'import', file);
+    expect(result.code).toBe(1);
+    const rejected = result.output.split('\n').filter((l) => l.startsWith(`${file}:`));
+    expect(rejected.map((l) => Number(l.slice(file.length + 1).split(':')[0]))).toEqual([3, 6, 8, 10, 11]);
+    expect(result.output).toMatch(/:8: cadence "hourly" must be one of daily, weekly, monthly/);
+    expect(result.output).toContain('Imported 4 rows'); // two spellings of Alice are one row
+    const list = await ws.cli('subscribers', 'list');
+    expect(list.output).toContain('alice@example.com\tAlice Again\tactive\tweekly\tTrade');
+    expect(list.output).toContain('bob@xn--bcher-kva.example\tBob, Jr.');
+    expect(list.output).toMatch(/4 subscribers$/);
+  });
+
+  it('export round-trips through import unchanged, formulas included', async () => {
+    await ws.cli('subscribers', 'import', write('list.csv', CSV));
+    const first = (await ws.cli('subscribers', 'export')).output;
+    expect(first).toContain(`"'=HYPERLINK(""x"")"`);
+    const other = createWorkspace();
+    try {
+      writeFileSync(join(other.dir, 'export.csv'), `${first}\n`);
+      const imported = await other.cli('subscribers', 'import', join(other.dir, 'export.csv'));
+      expect(imported.code).toBe(0);
+      expect((await other.cli('subscribers', 'export')).output).toBe(first);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('list filters by status and topic; stats counts; remove takes any case of the address', async () => {
+    await ws.cli('subscribers', 'import', write('list.csv', CSV));
+    expect((await ws.cli('subscribers', 'list', '--status', 'unsubscribed')).output).toBe('carol@example.org\tCarol\tunsubscribed\tdaily\t(all topics)\n1 subscriber');
+    const trade = (await ws.cli('subscribers', 'list', '--status', 'active', '--topic', 'trade')).output;
+    expect(trade).toContain('alice@example.com');
+    expect(trade).not.toContain('bob@');
+    expect((await ws.cli('subscribers', 'list', '--status', 'gone')).code).toBe(1);
+    const stats = (await ws.cli('subscribers', 'stats')).output;
+    expect(stats).toContain('Subscribers: 4');
+    expect(stats).toContain('by status: pending 1, active 2, unsubscribed 1, bounced 0');
+    expect(stats).toContain('active by cadence: daily 0, weekly 1, monthly 1');
+    expect(stats).toContain('active by topic: Surveillance 1, Trade 1; every topic: 0');
+    expect((await ws.cli('subscribers', 'remove', 'ALICE@example.COM')).output).toBe('Removed alice@example.com.');
+    expect((await ws.cli('subscribers', 'remove', 'alice@example.com')).code).toBe(1);
+  });
+});

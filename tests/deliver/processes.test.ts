@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer, type SessionInfo } from '../support/scripted-smtp.js';
+import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { addresses, addSubscribers, ledger } from './helpers.js';
+
+/**
+ * Real `digest send` processes (node itself, so signals reach it) against a slow scripted server:
+ * killed with SIGKILL at several points and rerun, and two started together.
+ */
+let server: ScriptedServer | undefined;
+let ws: Workspace | undefined;
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await server?.close();
+  ws?.cleanup();
+});
+
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+function digestSend(workspace: Workspace): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'send'], { cwd: REPO, env: { ...process.env, ...workspace.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const LIST = addresses(24);
+
+async function prepare(script: Parameters<typeof startScriptedServer>[0]) {
+  server = await startScriptedServer(script);
+  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', LOG_LEVEL: 'silent' });
+  await addSubscribers(ws, LIST);
+  return { server, ws };
+}
+
+/** Every subscriber has exactly one message, or is uncertain (at most one) and named in the report. */
+function expectExactlyOnceOrUncertain(report: string) {
+  const rows = ledger(ws!);
+  expect(rows.size).toBe(LIST.length);
+  for (const address of LIST) {
+    const row = rows.get(address)!;
+    const dots = server!.dots(address).length;
+    expect(dots, address).toBeLessThanOrEqual(1);
+    if (row.state === 'uncertain') expect(report).toContain(address);
+    else expect([address, row.state, dots]).toEqual([address, 'sent', 1]);
+  }
+}
+
+describe('kill -9 and resume', () => {
+  it.each([
+    ['before any message was sent', { atMail: 1 }],
+    ['while the server holds the reply to the 1st message', { atDot: 1 }],
+    ['while the server holds the reply to the 9th message', { atDot: 9 }],
+    ['while the server holds the reply to the 17th message', { atDot: 17 }],
+  ])('killed %s: the rerun resumes the same edition; nobody gets two', async (_label, point: { atMail?: number; atDot?: number }) => {
+    let victim: ChildProcess | undefined;
+    let killed = false;
+    let mails = 0;
+    const kill = () => {
+      if (!killed && victim?.pid) {
+        killed = true;
+        process.kill(victim.pid, 'SIGKILL');
+      }
+    };
+    await prepare({
+      mail: () => {
+        if ((mails += 1) === point.atMail) kill();
+        return undefined;
+      },
+      dot: (_m, _s: SessionInfo) => {
+        if (!killed && server!.messages.length === point.atDot) {
+          kill();
+          return 'hang';
+        }
+        return killed ? '250 2.0.0 queued' : { reply: '250 2.0.0 queued', delayMs: 25 };
+      },
+    });
+    const first = digestSend(ws!);
+    victim = first.child;
+    const ended = await first.done;
+    expect(ended.signal).toBe('SIGKILL');
+    const dotsBefore = server!.messages.length;
+    const rerun = await digestSend(ws!).done;
+    expect(rerun.stderr).toBe('');
+    expect(rerun.stdout).toMatch(/Resumed edition #1/);
+    expectExactlyOnceOrUncertain(rerun.stdout);
+    const uncertain = [...ledger(ws!).values()].filter((r) => r.state === 'uncertain');
+    if (point.atDot) {
+      // The message whose reply never came is uncertain and reported, not resent.
+      const held = server!.messages[point.atDot - 1]!.to[0]!;
+      expect(uncertain.map((r) => r.email)).toContain(held);
+      expect(rerun.code).toBe(2);
+      expect(rerun.stdout).toContain('Uncertain');
+    } else {
+      expect(dotsBefore).toBe(0);
+      expect(uncertain).toHaveLength(0);
+      expect(rerun.code).toBe(0);
+    }
+  });
+});
+
+describe('two sends at once', () => {
+  it('one sends, the other refuses clearly; nobody gets two', async () => {
+    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 40 }) });
+    const [a, b] = await Promise.all([digestSend(ws!).done, digestSend(ws!).done]);
+    const refused = [a, b].filter((r) => r.code === 1);
+    const sent = [a, b].filter((r) => r.code === 0);
+    expect(refused).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+    expect(refused[0]!.stderr).toMatch(/^digest send: A send is already running \(process \d+ on .+, since .+\)\. Nothing was done; try again when it finishes\./);
+    expect(sent[0]!.stdout).toMatch(/Edition #1 .*\n[\s\S]*sent 24/);
+    for (const address of LIST) expect(server!.accepted(address), address).toHaveLength(1);
+    expect([...ledger(ws!).values()].every((r) => r.state === 'sent')).toBe(true);
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { post } from '../support/workspace.js';
+import { hostile, hoursAgo, PASSWD_MARK, type Hostile } from './harness.js';
+
+/**
+ * Wrong configuration, through `digest check` and `digest send`: every problem is listed by its
+ * variable name in one go, nothing is sent, and no secret (DIGEST_SECRET, the SMTP password) is
+ * ever printed, whether it is the wrong value or a right one next to a wrong one.
+ */
+let h: Hostile;
+afterEach(() => h?.close());
+
+const PASSWORD = 'hunter2-Sup3rSecret';
+const SECRET = 'short-secret-value';
+
+async function refused(env: Record<string, string>, names: string[], extra: string[] = []) {
+  h = await hostile();
+  await h.subscribe({ email: 'ada@example.org' });
+  h.ws.writePost('p.md', post({ title: 'Config victim', date: hoursAgo(1) }));
+  Object.assign(h.ws.env, env);
+  for (const command of ['check', 'send']) {
+    const run = await h.cli(command);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('The configuration is invalid');
+    for (const name of names) expect(run.output).toMatch(new RegExp(`^\\s+- ${name} `, 'm'));
+    for (const text of extra) expect(run.output).toContain(text);
+    for (const secret of [PASSWORD, SECRET, h.ws.env.DIGEST_SECRET].filter(Boolean)) expect(run.output).not.toContain(secret);
+  }
+  expect(h.smtp.received).toHaveLength(0);
+}
+
+const cases: { name: string; env: Record<string, string>; names: string[]; extra?: string[] }[] = [
+  {
+    name: 'five wrong variables are listed together',
+    env: { DIGEST_MAX_POSTS: 'abc', PORT: '99999', PUBLIC_URL: 'ftp://example.org/', DIGEST_TIMEZONE: 'Mars/Olympus_Mons', SITE_URL: 'javascript:alert(1)' },
+    names: ['DIGEST_MAX_POSTS', 'PORT', 'PUBLIC_URL', 'DIGEST_TIMEZONE', 'SITE_URL'],
+  },
+  { name: 'a cron expression with a 61st minute', env: { DIGEST_SCHEDULE: '61 * * * *' }, names: ['DIGEST_SCHEDULE'], extra: ['not a valid cron expression'] },
+  { name: 'a cron expression of 10,000 fields', env: { DIGEST_SCHEDULE: '* '.repeat(10_000) }, names: ['DIGEST_SCHEDULE'] },
+  { name: 'a cron expression with a shell command', env: { DIGEST_SCHEDULE: '0 8 * * 1; rm -rf /' }, names: ['DIGEST_SCHEDULE'] },
+  { name: 'a short DIGEST_SECRET (value not echoed)', env: { DIGEST_SECRET: SECRET }, names: ['DIGEST_SECRET'], extra: ['at least 32 characters'] },
+  { name: 'SMTP_URL with a password and a wrong scheme (password not echoed)', env: { SMTP_URL: `http://user:${PASSWORD}@127.0.0.1:25` }, names: ['SMTP_URL'] },
+  { name: 'SMTP_URL that is not a URL (value not echoed)', env: { SMTP_URL: `user:${PASSWORD}` }, names: ['SMTP_URL'] },
+  { name: 'SMTP_URL without DIGEST_SECRET', env: { DIGEST_SECRET: '' }, names: ['DIGEST_SECRET'], extra: ['required when SMTP_URL is set'] },
+  { name: 'a time zone that is a path', env: { DIGEST_TIMEZONE: '../../../../etc/passwd' }, names: ['DIGEST_TIMEZONE'] },
+  { name: 'DIGEST_MAX_POSTS of zero, and of a billion', env: { DIGEST_MAX_POSTS: '0', SMTP_MAX_CONNECTIONS: '1000000000' }, names: ['DIGEST_MAX_POSTS', 'SMTP_MAX_CONNECTIONS'] },
+  { name: 'a secret wrong alongside other wrong variables', env: { DIGEST_SECRET: SECRET, PORT: '-1', DIGEST_FROM: 'not an address' }, names: ['DIGEST_SECRET', 'PORT', 'DIGEST_FROM'] },
+];
+
+describe('configuration problems are listed by name; secrets never printed', () => {
+  it.each(cases)('$name', async ({ env, names, extra }) => refused(env, names, extra));
+
+  it('problems in .env are listed the same way, and its secret is not echoed', async () => {
+    h = await hostile();
+    delete h.ws.env.DIGEST_SECRET;
+    writeFileSync(join(h.ws.dir, '.env'), `DIGEST_SECRET=${SECRET}\nPUBLICATION_NAME="Digest\\nBcc: victim@evil.example"\n`);
+    const run = await h.cli('check');
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/- DIGEST_SECRET must be at least 32/);
+    expect(run.output).toMatch(/- PUBLICATION_NAME must be a single line/);
+    expect(run.output).not.toContain(SECRET);
+  });
+});
+
+describe('wrong places on disk and wrong credentials', () => {
+  it('a missing posts folder is named', async () => {
+    h = await hostile({ POSTS_DIR: '/nonexistent/posts' });
+    const run = await h.cli('check');
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('The posts folder /nonexistent/posts cannot be read: create it or set POSTS_DIR');
+  });
+
+  it('TEMPLATES_DIR pointing at /etc is a clear error, with no file content shown', async () => {
+    h = await hostile({ TEMPLATES_DIR: '/etc' });
+    h.ws.writePost('p.md', post({ title: 'x', date: hoursAgo(1) }));
+    const run = await h.cli('check');
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('/etc/digest.mjml.hbs is missing');
+    expect(run.output).not.toContain(PASSWD_MARK);
+  });
+
+  it('DATA_DIR that is a file: the store says so and nothing is sent', async () => {
+    h = await hostile();
+    writeFileSync(join(h.ws.dir, 'a-file'), 'not a folder');
+    h.ws.env.DATA_DIR = join(h.ws.dir, 'a-file');
+    h.ws.writePost('p.md', post({ title: 'x', date: hoursAgo(1) }));
+    const run = await h.cli('send');
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`The database ${join(h.ws.dir, 'a-file', 'digest.sqlite')} cannot be used`);
+    expect(h.smtp.received).toHaveLength(0);
+  });
+
+  it('a wrong SMTP password: refused login, password redacted, nothing recorded, next run sends', async () => {
+    h = await hostile({}, { smtp: { auth: { user: 'digest', pass: PASSWORD } } });
+    await h.subscribe({ email: 'ada@example.org' });
+    h.ws.writePost('p.md', post({ title: 'Auth', date: hoursAgo(1) }));
+    const right = h.ws.env.SMTP_URL!;
+    h.ws.env.SMTP_URL = right.replace(PASSWORD, 'wrong-Passw0rd-xyz');
+    const denied = await h.cli('send');
+    expect(denied.code).toBe(1);
+    expect(denied.output).toMatch(/refused the login/);
+    expect(denied.output).not.toContain('wrong-Passw0rd-xyz');
+    expect(h.smtp.received).toHaveLength(0);
+    h.ws.env.SMTP_URL = right;
+    const sent = await h.cli('send');
+    expect(sent.code).toBe(0);
+    expect(sent.output).not.toContain(PASSWORD);
+    expect(h.smtp.received.map((r) => r.to)).toEqual([['ada@example.org']]);
+  });
+
+  it('a posts folder that is unreadable mid-way (removed) does not count as "no posts"', async () => {
+    h = await hostile();
+    await h.subscribe({ email: 'ada@example.org' });
+    rmSync(join(h.ws.dir, 'posts'), { recursive: true });
+    const run = await h.cli('send');
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('cannot be read');
+    mkdirSync(join(h.ws.dir, 'posts'));
+  });
+});

@@ -1,0 +1,85 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assertWellFormed, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
+
+/**
+ * Markup and template syntax smuggled into a post's title, author, topics, summary, links and body.
+ * The post is valid, so it is sent: what reaches the reader (subject, text part, HTML part) must
+ * show it as text or drop it, never run it, and never pull a file from disk into the message.
+ */
+let h: Hostile;
+beforeEach(async () => {
+  h = await hostile();
+  await h.subscribe(...SUBSCRIBERS.map((email) => ({ email })));
+});
+afterEach(() => h.close());
+
+interface Rendered {
+  name: string;
+  fields?: Record<string, string | string[]>;
+  body?: string;
+  /** Never in the HTML part (checked case-insensitively on the decoded HTML). */
+  notInHtml: string[];
+  /** Never in the subject or text part either. */
+  notInText?: string[];
+  /** Shown to the reader somewhere in the text part. */
+  textShows?: string;
+  subjectShows?: string;
+}
+
+const XSS = ['<script', '<iframe', 'onerror=', 'javascript:', '<mj-', 'srcdoc'];
+
+const cases: Rendered[] = [
+  { name: '<script> in a title', fields: { title: 'Hello <script>alert(1)</script> world' }, notInHtml: XSS, notInText: ['<script'], subjectShows: 'Hello alert(1) world' },
+  { name: 'onerror= in a title', fields: { title: 'Pic <img src=x onerror=alert(1)> here' }, notInHtml: XSS, notInText: ['<img', 'onerror'] },
+  { name: '<iframe> in a title', fields: { title: 'Frame <iframe src="https://evil.example/"></iframe>' }, notInHtml: [...XSS, 'evil.example'], notInText: ['<iframe'] },
+  { name: 'entity-encoded <script> in a title', fields: { title: '&lt;script&gt;alert(1)&lt;/script&gt; Encoded' }, notInHtml: XSS, notInText: ['<script'] },
+  { name: 'nested <scr<script>ipt> in a title', fields: { title: '<scr<script>ipt>alert(1)</script> Nested' }, notInHtml: XSS, notInText: ['<script'] },
+  { name: 'unclosed <script in a title', fields: { title: 'Broken <script src=//evil.example/x.js' }, notInHtml: ['<script'] },
+  { name: '<script> in author and topics', fields: { author: '<script>alert(1)</script>Mallory', categories: ['<iframe src=x></iframe>Trade', '<b onmouseover=alert(1)>Bold</b>'] }, notInHtml: [...XSS, 'onmouseover'], notInText: ['<script', '<iframe'] },
+  { name: '<iframe> and javascript: link in the body', body: 'See <iframe src="javascript:alert(1)"></iframe> and [click me](javascript:alert(1)) now.', notInHtml: XSS, textShows: 'click me' },
+  { name: 'raw HTML event handler in the body', body: '<p onclick="alert(1)">Click</p> <a href="JaVaScRiPt:alert(1)">x</a>', notInHtml: [...XSS, 'onclick'] },
+  { name: 'summary with an SVG onload', fields: { summary: 'Sum <svg onload=alert(1)> mary' }, notInHtml: [...XSS, '<svg', 'onload'], textShows: 'Sum mary' },
+  { name: 'url that breaks out of its attribute', fields: { url: 'https://example.org/a"><script>alert(1)</script>' }, notInHtml: ['"><script', '<script'] },
+  { name: 'image src and alt that break out of their attributes', fields: { image: 'https://example.org/a.png" onerror="alert(1)', imageAlt: 'alt" onload="alert(2)' }, notInHtml: ['" onerror=', '" onload=', 'onerror="alert', 'onload="alert'] },
+  { name: '<mj-include> of /etc/passwd in a title and body', fields: { title: 'Inc <mj-include path="/etc/passwd" /> end' }, body: '<mj-include path="/etc/passwd" />\n\nAfter <mj-include path="../../../../etc/passwd"/> text.', notInHtml: [PASSWD_MARK, '<mj-include'], notInText: [PASSWD_MARK] },
+  { name: 'unclosed <mj-include in a summary', fields: { summary: 'Sum <mj-include path="/etc/passwd"' }, notInHtml: [PASSWD_MARK, '<mj-include'], notInText: [PASSWD_MARK] },
+  { name: '<mj-raw> in a title and body', fields: { title: 'Raw <mj-raw><script>alert(1)</script></mj-raw>' }, body: '<mj-raw><iframe src=x></iframe></mj-raw> Body.', notInHtml: XSS },
+  { name: 'Handlebars {{constructor}} in a title is shown literally', fields: { title: 'Curly {{constructor}} and {{{lookup this "constructor"}}}' }, notInHtml: ['function Object', '[native code]'], notInText: ['function Object', '[native code]'], subjectShows: 'Curly {{constructor}} and {{{lookup this "constructor"}}}' },
+  { name: 'Handlebars block helpers and partials in a body', body: '{{#each this}}{{@key}}{{/each}} {{> footer}} {{links.unsubscribe}}', notInHtml: ['function Object'], textShows: '{{#each this}}{{@key}}{{/each}} {{> footer}} {{links.unsubscribe}}' },
+  { name: 'a personal token in a title never reveals another reader', fields: { title: 'Token zzpersonalemailzz here' }, notInHtml: [] },
+  { name: 'an RFC 2047 encoded word in a title stays literal', fields: { title: 'Word =?utf-8?Q?=0D=0ABcc:_x@evil.example?= end' }, notInHtml: [], subjectShows: 'Word =?utf-8?Q?=0D=0ABcc:_x@evil.example?= end' },
+];
+
+function postFile(fields: Record<string, string | string[]> = {}, body = 'A plain first paragraph.'): string {
+  const all: Record<string, string | string[]> = { title: 'Plain title', date: hoursAgo(1), author: 'A. Author', ...fields };
+  const lines = Object.entries(all).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+  return `---\n${lines.join('\n')}\n---\n\n${body}\n`;
+}
+
+describe('markup and template syntax in posts reach readers as text or not at all', () => {
+  it.each(cases)('$name', async ({ fields, body, notInHtml, notInText = [], textShows, subjectShows }) => {
+    h.ws.writePost('hostile.md', postFile(fields, body));
+    const send = await h.cli('send');
+    expect(send.code).toBe(0);
+    expect(h.smtp.received).toHaveLength(SUBSCRIBERS.length);
+    for (const address of SUBSCRIBERS) {
+      const messages = h.smtp.to(address);
+      expect(messages).toHaveLength(1);
+      const message = messages[0]!;
+      assertWellFormed(message, expect);
+      const html = String(message.parsed.html || '').toLowerCase();
+      const subject = message.parsed.subject ?? '';
+      const text = message.parsed.text ?? '';
+      expect(html).toContain('</html>');
+      for (const bad of notInHtml) expect(html).not.toContain(bad.toLowerCase());
+      for (const bad of notInText) {
+        expect(subject).not.toContain(bad);
+        expect(text).not.toContain(bad);
+      }
+      if (textShows) expect(text).toContain(textShows);
+      if (subjectShows) expect(subject).toBe(`Weekly digest #1: ${subjectShows}`);
+      const others = SUBSCRIBERS.filter((a) => a !== address);
+      for (const other of others) expect(message.raw.toString('utf8')).not.toContain(other);
+    }
+  });
+});

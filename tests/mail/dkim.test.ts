@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { describe, expect, it } from 'vitest';
+import { dkimSigner, loadDkimSigner } from '../../src/mail/dkim.js';
+import { dkimKeys } from '../support/dkim.js';
+import { createWorkspace } from '../support/workspace.js';
+
+const MESSAGE = [
+  'To: "Ada" <ada@example.org>',
+  'Date: Mon, 30 Nov 2026 08:00:00 +0000',
+  'Message-ID: <e1.s1.abc@example.org>',
+  'List-Unsubscribe: <https://digest.example.org/unsubscribe/abc>',
+  'From: "Digest" <digest@example.org>',
+  'Subject: Weekly digest #1: a rather long subject line that the header folding will need to wrap',
+  ' around',
+  'List-Id: Digest <digest.example.org>',
+  'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+  'MIME-Version: 1.0',
+  'Content-Type: text/plain; charset=utf-8',
+  '',
+  'Hello,  with   spaces ',
+  '.dot line',
+  '',
+  '',
+].join('\r\n');
+
+describe('DKIM signing', () => {
+  it('passes an independent verifier (mailauth) and covers the required headers', async () => {
+    const keys = dkimKeys();
+    const signed = await dkimSigner({ domain: keys.domain, selector: keys.selector, privateKey: keys.privateKey }).sign(Buffer.from(MESSAGE));
+    const result = await dkimVerify(signed, { resolver: keys.resolver });
+    expect(result.results[0]?.status.result).toBe('pass');
+    const header = signed.toString().split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+    const h = /\bh=([^;]+);/.exec(header)?.[1]?.split(':');
+    for (const name of ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']) expect(h).toContain(name);
+  });
+
+  it('fails verification when the body or a signed header is changed afterwards', async () => {
+    const keys = dkimKeys();
+    const signed = (await dkimSigner({ domain: keys.domain, selector: keys.selector, privateKey: keys.privateKey }).sign(Buffer.from(MESSAGE))).toString();
+    const bodyChanged = Buffer.from(signed.replace('.dot line', '.dot lime'));
+    const headerChanged = Buffer.from(signed.replace('unsubscribe/abc', 'unsubscribe/xyz'));
+    // mailauth reports a body-hash mismatch as "neutral" (RFC 6376 6.3) and a bad signature as "fail".
+    const body = (await dkimVerify(bodyChanged, { resolver: keys.resolver })).results[0]?.status;
+    expect(body?.result).toBe('neutral');
+    expect(body?.comment).toMatch(/body hash/);
+    expect((await dkimVerify(headerChanged, { resolver: keys.resolver })).results[0]?.status.result).toBe('fail');
+  });
+
+  it('loads the key from DKIM_PRIVATE_KEY_FILE and names the file when it is not a key', () => {
+    const ws = createWorkspace();
+    try {
+      const file = join(ws.dir, 'key.pem');
+      writeFileSync(file, 'not a key');
+      expect(() => loadDkimSigner({ domain: 'example.org', selector: 's', privateKeyFile: file })).toThrow(/DKIM_PRIVATE_KEY_FILE .*key\.pem is not a readable PEM private key/);
+      writeFileSync(file, dkimKeys().privateKeyPem);
+      expect(loadDkimSigner({ domain: 'example.org', selector: 's', privateKeyFile: file })).toHaveProperty('sign');
+    } finally {
+      ws.cleanup();
+    }
+  });
+});

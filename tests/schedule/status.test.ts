@@ -1,0 +1,54 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withSendLease } from '../../src/deliver/lease.js';
+import { runTick } from '../../src/schedule/tick.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { createWorkspace, type Workspace } from '../support/workspace.js';
+
+let smtp: TestSmtpServer;
+let ws: Workspace;
+
+beforeEach(async () => {
+  smtp = await startSmtpServer({ onRcpt: (address) => (address.startsWith('later') ? { code: 451, message: '4.7.1 Try again later' } : undefined) });
+  ws = createWorkspace({ SMTP_URL: smtp.url, SMTP_RETRY_ATTEMPTS: '1', DIGEST_SCHEDULE: '0 8 * * 1', DIGEST_DAILY_SCHEDULE: '0 7 * * *', DIGEST_TIMEZONE: 'Europe/Berlin' });
+});
+afterEach(async () => {
+  await smtp.close();
+  ws.cleanup();
+});
+
+describe('digest status', () => {
+  it('before anything ran: no edition, the next times of every enabled schedule, a free lease', async () => {
+    const { code, output } = await ws.cli('status');
+    expect(code).toBe(0);
+    expect(output).toContain('Last edition: none yet');
+    expect(output).toMatch(/Schedule weekly: "0 8 \* \* 1" in Europe\/Berlin, next \d{4}-\d\d-\d\dT0[67]:00:00\.000Z; no tick yet/);
+    expect(output).toMatch(/Schedule daily: "0 7 \* \* \*" in Europe\/Berlin, next .*; no tick yet/);
+    expect(output).not.toContain('Schedule monthly');
+    expect(output).toContain('Send lease: free');
+  });
+
+  it('after a tick: the edition and its counts, the tick outcome, deferred deliveries and the lease holder', async () => {
+    const app = await ws.app();
+    await app.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }, { email: 'later@example.org', status: 'active' }], new Date(Date.now() - 60_000));
+    const tick = new Date(Date.now() - 5 * 60_000);
+    expect((await runTick(app, 'weekly', tick, new AbortController().signal)).outcome).toBe('sent');
+    let inside = '';
+    await withSendLease(app.store, app.now, async () => {
+      inside = (await ws.cli('status', '--json')).output;
+    });
+    await app.close();
+    const health = JSON.parse(inside) as Record<string, any>;
+    expect(health.lastEdition).toMatchObject({ number: 1, cadence: 'weekly', status: 'sending', tick: tick.toISOString(), counts: { sent: 1, deferred: 1 } });
+    expect(health.deferred).toBe(1);
+    expect(health.unfinishedEditions).toEqual([1]);
+    expect(health.lease).toMatchObject({ pid: process.pid });
+    expect(health.schedules.find((s: { cadence: string }) => s.cadence === 'weekly').lastTick).toEqual({ tick: tick.toISOString(), outcome: 'sent', edition: 1 });
+
+    const { output } = await ws.cli('status');
+    expect(output).toContain(`Last edition: #1 (weekly), created`);
+    expect(output).toContain('sent 1 · deferred 1 · failed 0 · uncertain 0');
+    expect(output).toContain(`last tick ${tick.toISOString()}: sent (#1)`);
+    expect(output).toContain('Deferred: 1 · Uncertain: 0 · Unfinished editions: #1');
+    expect(output).toContain('Send lease: free');
+  });
+});

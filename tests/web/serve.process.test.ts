@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { form } from './harness.js';
+
+/**
+ * `digest serve` as a real process: the one-click unsubscribe is on disk when the answer arrives,
+ * so killing the server (SIGKILL, no shutdown code runs) the moment it answered loses nothing.
+ */
+let ws: Workspace;
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  ws?.cleanup();
+});
+
+function startServe(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child = proc;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /Listening on (http:\/\/\S+\/)/.exec(out)?.[1];
+      if (url) resolve({ url, child: proc });
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    proc.once('exit', (code) => reject(new Error(`digest serve exited with ${code}: ${out}`)));
+  });
+}
+
+describe('digest serve', () => {
+  it('serves pages, and a one-click unsubscribe survives a SIGKILL right after the answer', async () => {
+    ws = createWorkspace();
+    const setup = await ws.app();
+    await setup.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }], new Date(Date.now() - 60_000));
+    const id = (await setup.store.findSubscriber('ada@example.org'))!.id;
+    const token = setup.signer.sign('unsubscribe', id);
+    await setup.close();
+
+    const { url, child: proc } = await startServe(ws.env);
+    expect((await fetch(url)).status).toBe(200);
+    const response = await fetch(`${url}unsubscribe/${token}`, { method: 'POST', body: form({ 'List-Unsubscribe': 'One-Click' }) });
+    expect(response.status).toBe(200);
+    proc.kill('SIGKILL');
+    await new Promise((resolve) => proc.once('exit', resolve));
+
+    const after = await ws.app();
+    try {
+      expect((await after.store.getSubscriber(id))?.status).toBe('unsubscribed');
+    } finally {
+      await after.close();
+    }
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    ws = createWorkspace();
+    const { url, child: proc } = await startServe(ws.env);
+    expect((await fetch(`${url}archive`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
