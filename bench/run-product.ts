@@ -24,6 +24,7 @@ try {
   await seedSubscribers(seedApp, count);
   await seedApp.close();
   const before = usage();
+  const rssAfterSeedMb = process.memoryUsage().rss / 1048576;
   const started = performance.now();
   let firstSend = 0;
   let bytes = 0;
@@ -54,6 +55,8 @@ try {
       perSecond: report.tally.sent / steadySeconds,
       cpuMsPerMessage: (after.cpuMs - before.cpuMs) / Math.max(1, report.tally.sent),
       peakRssMb: after.peakRssMb,
+      rssAfterSeedMb,
+      rssAtEndMb: process.memoryUsage().rss / 1048576,
     })}\n`,
   );
 } finally {

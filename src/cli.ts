@@ -5,7 +5,8 @@ import { loadConfig } from './config.js';
 import { isDigestError } from './errors.js';
 
 /** `digest <command> …`: prints a short message and exits 1 on any error it can explain. */
-export async function main(argv: string[], out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function main(argv: string[], print: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+  const out = (line: string) => print(terminalSafe(line));
   const [name, ...args] = argv;
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -16,15 +17,23 @@ export async function main(argv: string[], out: (line: string) => void = (line) 
     return await command.run({ args, out, loadConfig: () => loadConfig() });
   } catch (error) {
     if (isDigestError(error)) {
-      process.stderr.write(`digest ${command.name}: ${error.describe()}\n`);
+      process.stderr.write(`digest ${command.name}: ${terminalSafe(error.describe())}\n`);
       return 1;
     }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`digest ${command.name}: ${(error as Error).message}\nUsage: ${command.usage}\n`);
+      process.stderr.write(`digest ${command.name}: ${terminalSafe((error as Error).message)}\nUsage: ${command.usage}\n`);
       return 1;
     }
     throw error;
   }
+}
+
+/**
+ * Text from outside (an SMTP server's reply, a post title, a subscriber's name) can carry terminal
+ * escape sequences or bidi overrides; they are shown as \u{…} instead of acting on the terminal.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
 function help(unknown: string | undefined): string {

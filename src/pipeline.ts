@@ -18,7 +18,7 @@ import type { Delivery, Edition } from './store/store.js';
  *   5. MJML → HTML + plain text  render/render-digest.ts
  *   6. record the edition        edition/create-edition.ts
  *   7. personalise per subscriber (token substitution)  mail/message.ts
- *   8. deliver and record each delivery                 deliver/deliver.ts
+ *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts
  * An edition left unfinished by a crash is resumed first, with the content it was created with.
  */
 export interface SendOptions {

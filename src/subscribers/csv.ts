@@ -17,7 +17,9 @@ const COLUMNS = ['email', 'name', 'categories', 'cadence', 'status'] as const;
 const STATUSES: SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
 
 export function parseSubscriberCsv(text: string): CsvImport {
-  const records = parseCsv(text.replace(/^\uFEFF/, ''));
+  const { records, unclosed } = parseCsv(text.replace(/^\uFEFF/, ''));
+  // A quote never closed swallows every row after it into one cell: refuse that row, say why.
+  const swallowed = unclosed ? records.pop() : undefined;
   const header = records.shift();
   if (!header || !header.cells.map((c) => c.trim().toLowerCase()).includes('email')) {
     return { rows: [], invalid: [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }] };
@@ -25,6 +27,7 @@ export function parseSubscriberCsv(text: string): CsvImport {
   const names = header.cells.map((c) => c.trim().toLowerCase());
   const unknown = names.filter((n) => !(COLUMNS as readonly string[]).includes(n));
   const invalid = unknown.map((n) => ({ line: 1, reason: `unknown column "${n}" (known: ${COLUMNS.join(', ')})` }));
+  if (swallowed) invalid.push({ line: swallowed.line, reason: 'a quote opened in this row is never closed, so no row from here on was read: close the quote' });
   const byEmail = new Map<string, SubscriberInput>();
   for (const record of records) {
     if (record.cells.every((c) => c.trim() === '')) continue;
@@ -74,8 +77,8 @@ export function csvCell(value: string): string {
   return /[",\n\r']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/** RFC 4180 records with the line each starts on. */
-function parseCsv(text: string): { line: number; cells: string[] }[] {
+/** RFC 4180 records with the line each starts on; `unclosed` when the text ends inside quotes. */
+function parseCsv(text: string): { records: { line: number; cells: string[] }[]; unclosed: boolean } {
   const records: { line: number; cells: string[] }[] = [];
   let cells: string[] = [];
   let cell = '';
@@ -95,6 +98,6 @@ function parseCsv(text: string): { line: number; cells: string[] }[] {
       cells.push(cell), records.push({ line: start, cells }), (cells = []), (cell = ''), (line += 1), (start = line);
     } else cell += c;
   }
-  if (cell !== '' || cells.length) cells.push(cell), records.push({ line: start, cells });
-  return records;
+  if (cell !== '' || cells.length || quoted) cells.push(cell), records.push({ line: start, cells });
+  return { records, unclosed: quoted };
 }

@@ -113,7 +113,7 @@ describe('kill -9 and resume', () => {
 
 describe('two sends at once', () => {
   it('one sends, the other refuses clearly; nobody gets two', async () => {
-    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 40 }) });
+    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100 }) });
     const [a, b] = await Promise.all([digestSend(ws!).done, digestSend(ws!).done]);
     const refused = [a, b].filter((r) => r.code === 1);
     const sent = [a, b].filter((r) => r.code === 0);

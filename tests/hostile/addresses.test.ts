@@ -58,6 +58,10 @@ describe('hostile addresses are refused at every door', () => {
     expect(list).toContain('2 subscribers');
     expect(list).not.toContain('Mallory');
 
+    const render = await h.cli('render', '--subscriber', address, '--out', join(h.ws.dir, 'out'));
+    expect(render.code).toBe(1);
+    expect(render.output).toContain(reason);
+
     h.ws.env.DIGEST_FROM = `Digest <${address}>`;
     const check = await h.cli('check');
     expect(check.code).toBe(1);

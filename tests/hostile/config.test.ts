@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../support/workspace.js';
+import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, PASSWD_MARK, type Hostile } from './harness.js';
 
 /**
@@ -52,6 +53,13 @@ const cases: { name: string; env: Record<string, string>; names: string[]; extra
 describe('configuration problems are listed by name; secrets never printed', () => {
   it.each(cases)('$name', async ({ env, names, extra }) => refused(env, names, extra));
 
+  it('DOTENV_FILE pointing at /etc/passwd shows none of it', async () => {
+    h = await hostile({ DOTENV_FILE: '/etc/passwd' });
+    const run = await h.cli('check');
+    expect(run.output).not.toContain(PASSWD_MARK);
+    expect(run.output).not.toContain('/bin/bash');
+  });
+
   it('problems in .env are listed the same way, and its secret is not echoed', async () => {
     h = await hostile();
     delete h.ws.env.DIGEST_SECRET;
@@ -61,6 +69,53 @@ describe('configuration problems are listed by name; secrets never printed', () 
     expect(run.output).toMatch(/- DIGEST_SECRET must be at least 32/);
     expect(run.output).toMatch(/- PUBLICATION_NAME must be a single line/);
     expect(run.output).not.toContain(SECRET);
+  });
+});
+
+describe('the real process, logging at info, never prints a secret', () => {
+  const run = (env: Record<string, string>, args: string[]) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' } });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+
+  it('send (right and wrong password), status and check: no DIGEST_SECRET, no SMTP password', async () => {
+    h = await hostile({}, { smtp: { auth: { user: 'digest', pass: PASSWORD } } });
+    await h.subscribe({ email: 'ada@example.org' });
+    h.ws.writePost('p.md', post({ title: 'Logged', date: hoursAgo(1) }));
+    const secret = h.ws.env.DIGEST_SECRET!;
+    const wrong = await run({ ...h.ws.env, SMTP_URL: h.ws.env.SMTP_URL!.replace(PASSWORD, `${PASSWORD}x`) }, ['send']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toContain('refused the login');
+    const sent = await run(h.ws.env, ['send']);
+    expect(sent.code).toBe(0);
+    expect(sent.output).toContain('sent 1');
+    expect(sent.output).toMatch(/edition\.(created|delivered)/);
+    const status = await run(h.ws.env, ['status']);
+    const check = await run(h.ws.env, ['check']);
+    for (const { output } of [wrong, sent, status, check]) {
+      expect(output).not.toContain(PASSWORD);
+      expect(output).not.toContain(secret);
+    }
+    expect(h.smtp.received).toHaveLength(1);
+  });
+});
+
+describe('a bad cron expression refuses start-up of the long-running commands', () => {
+  it.each([
+    ['start', 'DIGEST_SCHEDULE', '0 25 * * *'],
+    ['schedule', 'DIGEST_SCHEDULE', 'every monday'],
+    ['start', 'DIGEST_DAILY_SCHEDULE', '* * * * * * *'],
+    ['start', 'DIGEST_MONTHLY_SCHEDULE', '0 8 32 * *'],
+  ])('digest %s with %s="%s"', async (command, name, value) => {
+    h = await hostile({ [name]: value });
+    const run = await h.cli(command);
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(new RegExp(`- ${name} is not a valid cron expression`));
+    expect(run.output).not.toContain(h.ws.env.DIGEST_SECRET);
   });
 });
 

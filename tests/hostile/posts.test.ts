@@ -206,3 +206,17 @@ describe('colliding and unusual files', () => {
     }
   });
 });
+
+describe('what the editor sees in the terminal', () => {
+  it('terminal escapes in a file name and a title are shown as text, never sent to the terminal', async () => {
+    const file = '\u001b[2J\u001b]0;pwned\u0007evil.md';
+    h.ws.writePost(file, '---\ntitle: "x"\n');
+    h.ws.writePost('good.md', post({ title: 'Good \u001b[31mred\u001b[0m sibling \u202Eevil', date: hoursAgo(1) }));
+    for (const command of ['check', 'send']) {
+      const run = await h.cli(command);
+      expect(run.output).not.toMatch(/[\u001b\u0007\u202e]/);
+      expect(run.output).toContain('\\u{1b}[2J');
+    }
+    expect(h.smtp.received).toHaveLength(SUBSCRIBERS.length);
+  });
+});

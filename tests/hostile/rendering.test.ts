@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { headerValue } from '../support/smtp.js';
 import { assertWellFormed, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
 
 /**
@@ -81,5 +82,38 @@ describe('markup and template syntax in posts reach readers as text or not at al
       const others = SUBSCRIBERS.filter((a) => a !== address);
       for (const other of others) expect(message.raw.toString('utf8')).not.toContain(other);
     }
+  });
+});
+
+describe('a post cannot borrow a reader’s personal values', () => {
+  it('personal placeholders in a post’s link, title and body stay inert: no address or token reaches another site', async () => {
+    const link = 'https://evil.example/track?e=zzpersonalemailzz&u=zzpersonalunsubscribeurlzz&p=zzpersonalpreferencesurlzz';
+    h.ws.writePost('hostile.md', postFile({ title: 'Hi zzpersonalgreetingzz zzpersonalemailzz', url: link, summary: 'Your link: zzpersonalunsubscribeurlzz' }));
+    expect((await h.cli('send')).code).toBe(0);
+    for (const address of SUBSCRIBERS) {
+      const message = h.smtp.to(address)[0]!;
+      const text = message.parsed.text ?? '';
+      const html = String(message.parsed.html || '');
+      const evil = [...`${text}\n${html}`.matchAll(/https:\/\/evil\.example\/[^\s"<>]*/g)].map((m) => m[0]);
+      expect(evil.length).toBeGreaterThan(0);
+      for (const href of evil) {
+        expect(href).not.toContain(address.split('@')[0]);
+        expect(href).not.toContain('unsubscribe/');
+        expect(href).not.toContain('preferences/');
+      }
+      const unsubscribe = /^<(.+)>$/.exec(headerValue(message.parsed, 'List-Unsubscribe') ?? '')?.[1];
+      expect(unsubscribe).toBeTruthy();
+      // The reader's own link appears where the templates put it (the footer), not in post text.
+      expect(text.split(unsubscribe!).length - 1).toBe(1);
+    }
+  });
+
+  it('topics named like Object.prototype keys are ordinary topics', async () => {
+    await h.subscribe({ email: 'proto@example.org', categories: ['__proto__'] }, { email: 'ctor@example.org', categories: ['constructor'] });
+    h.ws.writePost('hostile.md', postFile({ title: 'Prototype topics', categories: ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] }));
+    expect((await h.cli('send')).code).toBe(0);
+    expect(h.smtp.received.map((r) => r.to[0]).sort()).toEqual(['ada@example.org', 'bob@example.org', 'ctor@example.org', 'proto@example.org']);
+    expect(h.smtp.to('proto@example.org')[0]!.parsed.text).toContain('__proto__, constructor, toString, hasOwnProperty');
+    expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
   });
 });

@@ -47,6 +47,8 @@ export interface ScriptedServer {
   port: number;
   /** Every message whose final dot arrived. */
   messages: ScriptedMessage[];
+  /** Bytes that arrived while a reply was still pending, from a client told there is no PIPELINING. */
+  violations: string[];
   connections: number;
   /** Messages the server answered 2xx for, to one address. */
   accepted(address: string): ScriptedMessage[];
@@ -60,6 +62,7 @@ const END = Buffer.from('\r\n.\r\n');
 
 export async function startScriptedServer(script: ScriptOptions = {}): Promise<ScriptedServer> {
   const messages: ScriptedMessage[] = [];
+  const violations: string[] = [];
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const server = net.createServer((socket) => {
@@ -67,7 +70,7 @@ export async function startScriptedServer(script: ScriptOptions = {}): Promise<S
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    serve(socket, { connection: connections, count: 0 }, script, messages);
+    serve(socket, { connection: connections, count: 0 }, script, messages, violations);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -75,6 +78,7 @@ export async function startScriptedServer(script: ScriptOptions = {}): Promise<S
     url: `smtp://127.0.0.1:${port}`,
     port,
     messages,
+    violations,
     get connections() {
       return connections;
     },
@@ -88,13 +92,14 @@ export async function startScriptedServer(script: ScriptOptions = {}): Promise<S
   };
 }
 
-function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, messages: ScriptedMessage[]): void {
+function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, messages: ScriptedMessage[], violations: string[]): void {
   let buffer = Buffer.alloc(0);
   let mode: 'command' | 'data' | 'auth-user' | 'auth-pass' = 'command';
   let from = '';
   let to: string[] = [];
   let user = '';
   let busy = false;
+  const pipelining = (script.capabilities ?? DEFAULT_CAPS).includes('PIPELINING');
   let bodyChecked = false;
   const send = (line: string) => socket.writable && socket.write(`${line}\r\n`);
 
@@ -188,6 +193,7 @@ function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, 
           if (end === -1) return;
           const data = buffer.subarray(0, end + 2);
           buffer = buffer.subarray(end + END.length);
+          if (buffer.length > 0 && !pipelining) violations.push(buffer.toString('utf8', 0, 40));
           await finishMessage(data);
           continue;
         }
@@ -203,6 +209,7 @@ function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, 
   };
 
   socket.on('data', (chunk: Buffer) => {
+    if (busy && !pipelining) violations.push(chunk.toString('utf8', 0, 40));
     buffer = Buffer.concat([buffer, chunk]);
     void pump().then(() => (buffer.length > 0 && !busy ? pump() : undefined));
   });

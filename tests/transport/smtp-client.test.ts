@@ -100,6 +100,30 @@ describe('STARTTLS and AUTH against a real server', () => {
     expect(seen).toEqual([{ secure: true, user: 'me', to: 'a@example.org' }]);
   });
 
+  it('speaks TLS from the first byte with smtps://', async () => {
+    const seen: boolean[] = [];
+    const server = new SMTPServer({
+      secure: true,
+      logger: false,
+      authOptional: true,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => (seen.push(session.secure), callback()));
+      },
+    });
+    server.on('error', () => undefined); // the refused certificate below, seen from the server
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as { port: number }).port;
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const transport = smtpClientTransport(`smtps://127.0.0.1:${port}?tls.rejectUnauthorized=false`, { maxConnections: 1 });
+    closers.push(() => transport.close());
+    expect((await send(transport, 'a@example.org')).status).toBe('sent');
+    expect(seen).toEqual([true]);
+    const strict = smtpClientTransport(`smtps://127.0.0.1:${port}`, { maxConnections: 1 });
+    closers.push(() => strict.close());
+    await expect(strict.verify()).rejects.toMatchObject({ code: 'SMTP_TLS', message: expect.stringMatching(/TLS handshake failed: .*certificate/) });
+  });
+
   it('refuses to go on in plain text when requireTLS=true and the server offers no STARTTLS', async () => {
     const server = await startScriptedServer({});
     closers.push(() => server.close());
@@ -122,6 +146,21 @@ describe('rate limit', () => {
 });
 
 describe('SMTP client against scripted faults', () => {
+  it('never writes an envelope address carrying CR/LF into the conversation', async () => {
+    const { server, transport } = await scripted({});
+    expect(await send(transport, 'a@x.org>\r\nRCPT TO:<b@x.org')).toMatchObject({ status: 'failed', response: expect.stringContaining('refusing an envelope address') });
+    expect(server.messages).toHaveLength(0);
+  });
+
+  it('a beforeCommit that throws (database trouble) drops the session mid-DATA: nothing leaks into the next message', async () => {
+    const { server, transport } = await scripted({});
+    await expect(send(transport, 'first@x.org', async () => Promise.reject(new Error('database is locked')))).rejects.toThrow('database is locked');
+    expect((await send(transport, 'second@x.org')).status).toBe('sent');
+    expect(server.messages.map((m) => m.to)).toEqual([['second@x.org']]);
+    expect(server.messages[0]!.data.toString()).not.toContain('MAIL FROM');
+    expect(server.connections).toBe(2);
+  });
+
   it('judges 450 and 550 by the first digit; 5.1.x is a hard bounce, 5.7.x is not', async () => {
     const replies: Record<string, string> = { 'busy@x.org': '450 4.2.1 mailbox busy', 'nouser@x.org': '550 5.1.1 no such user', 'policy@x.org': '550 5.7.1 policy' };
     const { server, transport } = await scripted({ rcpt: (to) => replies[to] });
@@ -158,6 +197,14 @@ describe('SMTP client against scripted faults', () => {
     expect(server.accepted('r2@x.org')).toHaveLength(0);
   });
 
+  it('without PIPELINING, one command at a time, and the next MAIL only after the reply to the dot', async () => {
+    const { server, transport } = await scripted({ capabilities: ['8BITMIME'], dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) });
+    const outcomes = await Promise.all(Array.from({ length: 4 }, (_, i) => send(transport, `r${i}@x.org`)));
+    expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+    expect(server.messages.map((m) => m.reply)).toEqual(Array(4).fill('250 2.0.0 queued'));
+    expect(server.violations).toEqual([]);
+  });
+
   it('a server that closes silently after M messages costs nothing: stale sessions are replaced', async () => {
     const { server, transport } = await scripted({ closeAfter: 2 }, 2);
     const outcomes = await Promise.all(Array.from({ length: 9 }, (_, i) => send(transport, `r${i}@x.org`)));
@@ -176,6 +223,20 @@ describe('SMTP client against scripted faults', () => {
     await expect(a.verify()).rejects.toMatchObject({ code: 'SMTP_AUTH', message: expect.stringContaining('535 5.7.8') });
     await expect(t.verify()).rejects.toMatchObject({ code: 'SMTP_TLS', message: expect.stringContaining('refused the TLS upgrade: 454') });
     expect(auth.messages.length + tls.messages.length).toBe(0);
+  });
+
+  it('cuts over-long reply lines (memory stays bounded) and gives up on replies that never end', async () => {
+    const long = await startScriptedServer({ greeting: `220 ${'x'.repeat(50_000)}`, rcpt: () => `550 5.1.1 ${'y'.repeat(50_000)}` });
+    const many = await startScriptedServer({ capabilities: Array.from({ length: 5_000 }, (_, i) => `X${i}`) });
+    closers.push(() => long.close(), () => many.close());
+    const a = smtpClientTransport(long.url, { maxConnections: 1 });
+    const b = smtpClientTransport(many.url, { maxConnections: 1 });
+    closers.push(() => a.close(), () => b.close());
+    await a.verify();
+    const refused = await send(a, 'r@x.org');
+    expect(refused).toMatchObject({ status: 'failed', code: 550, hardBounce: true });
+    expect((refused as { response: string }).response.length).toBeLessThanOrEqual(8192);
+    await expect(b.verify()).rejects.toMatchObject({ code: 'SMTP_UNREACHABLE', message: expect.stringContaining('more than 1000 lines') });
   });
 
   it('an unreachable server is reported at verify', async () => {

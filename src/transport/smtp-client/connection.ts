@@ -170,7 +170,10 @@ export class SmtpConnection {
 
 function connectSocket(target: SmtpTarget): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(new SmtpSetupError('unreachable', error.message));
+    const onError = (error: Error & { code?: string }) => {
+      const network = /^(ECONN|EHOST|ENET|ENOTFOUND|ETIMEDOUT|EAI_)/.test(error.code ?? '');
+      reject(new SmtpSetupError(target.secure && !network ? 'tls' : 'unreachable', target.secure && !network ? `the TLS handshake failed: ${error.message}` : error.message));
+    };
     const socket = target.secure
       ? tls.connect({ host: target.host, port: target.port, servername: servername(target.host), rejectUnauthorized: target.rejectUnauthorized }, () => done())
       : net.connect({ host: target.host, port: target.port }, () => done());

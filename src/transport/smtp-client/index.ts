@@ -1,5 +1,4 @@
 import { DeliveryError } from '../../errors.js';
-import { redact } from '../smtp.js';
 import type { Envelope, SendOutcome, Transport } from '../transport.js';
 import { defaultClientName, SmtpConnection, SmtpSetupError, type SmtpTarget } from './connection.js';
 import { sendOnSession } from './message.js';
@@ -51,6 +50,10 @@ export function smtpClientTransport(url: string, options: SmtpClientOptions): Tr
           const { staleSession, ...outcome } = await sendOnSession(session, envelope, message, beforeCommit, release);
           // A session the server had closed meanwhile: nothing was sent, try a fresh one once.
           if (!staleSession || attempt > 0) return outcome;
+        } catch (error) {
+          // In an unknown state (perhaps mid-DATA): never reuse it, or the next message would land in this one.
+          session.destroy();
+          throw error;
         } finally {
           release();
         }
@@ -87,4 +90,15 @@ function setupError(where: string, error: unknown): DeliveryError {
     return new DeliveryError('SMTP_TLS', `The SMTP server ${where}: ${message}. Nothing was sent: check the port and smtp:// versus smtps:// in SMTP_URL.`, { cause: error });
   }
   return new DeliveryError('SMTP_UNREACHABLE', `The SMTP server ${where} could not be used (${message}). Nothing was sent; the next run will try again.`, { cause: error });
+}
+
+/** The URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return 'the configured SMTP server';
+  }
 }

@@ -29,6 +29,9 @@ export async function sendOnSession(
   beforeCommit: () => Promise<boolean>,
   handOver: () => void = () => undefined,
 ): Promise<MessageResult> {
+  if (/[\x00-\x20<>]/.test(envelope.from + envelope.to)) {
+    return { status: 'failed', code: undefined, response: `refusing an envelope address with spaces, control characters or angle brackets: ${JSON.stringify(envelope.to)}`, hardBounce: false };
+  }
   const utf8 = /[^\x00-\x7f]/.test(envelope.from + envelope.to);
   if (utf8 && !session.capabilities.has('SMTPUTF8')) {
     return { status: 'failed', code: undefined, response: `the server does not accept internationalised addresses (no SMTPUTF8) for ${envelope.to}`, hardBounce: false };
@@ -86,6 +89,11 @@ function firstRefusal(replies: SmtpReply[]): SmtpReply | undefined {
 }
 
 async function refused(session: SmtpConnection, reply: SmtpReply, replies: SmtpReply[]): Promise<MessageResult> {
+  if (reply.code >= 200 && reply.code < 400) {
+    // A 2xx/3xx where 354 (or, for MAIL/RCPT, 2xx) was due: replies out of step, nothing was sent.
+    session.destroy();
+    return { status: 'deferred', code: undefined, response: `replies out of step (got "${describeReply(reply)}" where the server should have invited the message): nothing was sent`, hardBounce: false };
+  }
   if (reply.code === 421) session.usable = false;
   if (replies[2]?.code === 354) {
     // A server that took DATA although MAIL or RCPT failed: end it without a message.
@@ -105,7 +113,8 @@ async function commit(session: SmtpConnection, message: Buffer, handOver: () => 
   const parts = [...dotStuffParts(message), message.subarray(-2).equals(CRLF) ? DOT : CRLF_DOT];
   const written = new Promise<Error | null | undefined>((resolve) => session.writeAll(parts, resolve));
   const replied = session.read().catch((error: unknown) => error);
-  handOver();
+  // Without PIPELINING the next MAIL must wait for this reply: the session is handed over after it.
+  if (session.capabilities.has('PIPELINING')) handOver();
   const [writeError, reply] = await Promise.all([written, replied]);
   if (reply instanceof ConnectionLost) {
     session.usable = false;
@@ -114,6 +123,11 @@ async function commit(session: SmtpConnection, message: Buffer, handOver: () => 
   }
   if (reply instanceof Error) throw reply;
   const answer = reply as SmtpReply;
+  if (!(answer.code >= 200 && answer.code < 600) || (answer.code >= 300 && answer.code < 400)) {
+    // Not an answer to the final dot: the server may or may not have taken the message.
+    session.usable = false;
+    return { status: 'uncertain', response: `the server answered the final dot with "${describeReply(answer).slice(0, 200)}", not a 2xx, 4xx or 5xx reply` };
+  }
   if (answer.code === 421) session.usable = false;
   session.messages += 1;
   return classifyReply(answer.code, describeReply(answer));

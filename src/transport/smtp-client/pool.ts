@@ -44,6 +44,10 @@ export class SessionPool {
 
   /** Adds an already-open session (the one `verify` opened) to the pool. */
   adopt(session: SmtpConnection): void {
+    if (this.open >= this.size || this.closing) {
+      void session.quit();
+      return;
+    }
     this.open += 1;
     this.release(session);
   }

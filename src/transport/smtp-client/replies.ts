@@ -18,10 +18,15 @@ export class ConnectionLost extends Error {
   readonly kind = 'ConnectionLost';
 }
 
+/** RFC 5321 allows 512 octets a reply line: longer ones are cut here, kept to this length. */
+const MAX_LINE = 8192;
+const MAX_LINES = 1000;
+
 type Waiter = { resolve: (reply: SmtpReply) => void; reject: (error: Error) => void };
 
 export class ReplyReader {
   private partial = '';
+  private skipping = false;
   private lines: string[] = [];
   private readonly queued: SmtpReply[] = [];
   private readonly waiters: Waiter[] = [];
@@ -57,14 +62,28 @@ export class ReplyReader {
     for (const waiter of this.waiters.splice(0)) waiter.reject(this.lost);
   }
 
-  private push(text: string): void {
-    const data = this.partial + text;
-    const parts = data.split('\n');
+  private push(chunk: string): void {
+    if (this.lost) return;
+    let text = chunk;
+    if (this.skipping) {
+      // The rest of an over-long line is dropped up to its line end: memory stays bounded.
+      const eol = text.indexOf('\n');
+      if (eol === -1) return;
+      text = text.slice(eol);
+      this.skipping = false;
+    }
+    const parts = (this.partial + text).split('\n');
     this.partial = parts.pop() ?? '';
-    for (const raw of parts) this.line(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    if (this.partial.length > MAX_LINE) {
+      this.partial = this.partial.slice(0, MAX_LINE);
+      this.skipping = true;
+    }
+    for (const raw of parts) this.line((raw.endsWith('\r') ? raw.slice(0, -1) : raw).slice(0, MAX_LINE));
   }
 
   private line(line: string): void {
+    if (this.lost) return;
+    if (this.lines.length >= MAX_LINES) return this.fail(`the server sent a reply of more than ${MAX_LINES} lines`);
     this.lines.push(line);
     if (line.length > 3 && line[3] === '-') return;
     const lines = this.lines;
