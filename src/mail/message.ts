@@ -36,7 +36,7 @@ const CRLF = '\r\n';
 const SOFT_BREAK = Buffer.from(`=${CRLF}`);
 
 export function compileMessage(rendered: RenderedDigest, sender: SenderInfo): MessageTemplate {
-  const boundary = `digest-${randomBytes(8).toString('hex')}`;
+  const boundary = newBoundary('digest');
   const sharedHeaders = [
     headerLine('From', formatMailbox(sender.from)),
     headerLine('Subject', encodeText(rendered.subject)),
@@ -71,11 +71,16 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
   return Buffer.concat(chunks);
 }
 
+export function newBoundary(prefix: string): string {
+  return `${prefix}-${randomBytes(8).toString('hex')}`;
+}
+
 export function newMessageId(domain: string, edition: number, subscriberId: number): string {
   return `<e${edition}.s${subscriberId}.${randomBytes(6).toString('hex')}@${domain}>`;
 }
 
-function partHeaders(type: string): string {
+/** The headers of one quoted-printable UTF-8 body part, ending in the blank line. */
+export function partHeaders(type: string): string {
   return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`;
 }
 

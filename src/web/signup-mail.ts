@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from '../app.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from '../mail/headers.js';
+import { newBoundary, partHeaders } from '../mail/message.js';
 import { encodeQuotedPrintable } from '../mail/quoted-printable.js';
 import type { Subscriber } from '../store/store.js';
 import type { Pages } from './pages.js';
@@ -40,9 +41,8 @@ export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscri
 }
 
 function buildMessage(app: App, subscriber: Subscriber, mail: { subject: string; text: string; html: string; messageId: string; date: Date }): Buffer {
-  const boundary = `signup-${randomBytes(8).toString('hex')}`;
-  const part = (type: string, body: string) =>
-    `--${boundary}${CRLF}Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}${encodeQuotedPrintable(body)}${CRLF}`;
+  const boundary = newBoundary('signup');
+  const part = (type: string, body: string) => `--${boundary}${CRLF}${partHeaders(type)}${encodeQuotedPrintable(body)}${CRLF}`;
   const headers = [
     headerLine('From', formatMailbox(app.sender.from)),
     headerLine('To', formatMailbox({ name: subscriber.name, address: subscriber.email })),

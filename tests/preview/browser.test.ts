@@ -1,27 +1,15 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { SEED_TITLES } from '../support/seed.js';
+import { launchChromium } from '../support/browser.js';
 
-const SEED_TITLES = [
-  'Why the North Korea–China trade increase could be an illusion',
-  'Yet another North Korea–China border opening report (including tourism)',
-  'As Chinese ambassador arrives, is North Korea opening up?',
-  'What upgrades of North Korea’s surveillance equipment say about policies and priorities',
-  'North Korean imports from China turning toward food',
-  'North Korea reportedly sending more workers to occupied Ukraine',
-  'North Korean trade with China in September highest since Covid-19 began',
-  'North Korean workers selected to go to Russian-occupied Ukraine, will go in November',
-  'North Korea-China trade officially reopened',
-  'North Korea denies weapons sales to Russia',
-];
 const SHOTS = join(REPO, 'test-results', 'preview');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const WAIT = { timeout: 10_000 };
 
 let browser: Browser;
@@ -31,7 +19,7 @@ let preview: PreviewServer;
 let page: Page;
 
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 });
 afterAll(async () => {

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { REPO } from '../support/workspace.js';
 import { linkIn, startWebHarness, type WebHarness } from './harness.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * The whole subscriber journey in Debian's Chromium against the real server, real SMTP and a real
@@ -12,14 +13,13 @@ import { linkIn, startWebHarness, type WebHarness } from './harness.js';
  * digest's footer link, resubscribe. Every page is kept as a screenshot at 375 and 1280 px.
  */
 const SHOTS = join(REPO, 'test-results', 'web');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 
 let browser: Browser;
 let h: WebHarness;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
   h = await startWebHarness();
 }, 60_000);
 afterAll(async () => {
