@@ -52,9 +52,25 @@ export interface Mailbox {
 /** Parses `Name <addr>`, `"Name" <addr>` or a bare address, as written in config. */
 export function parseMailbox(input: string): { ok: true; mailbox: Mailbox } | { ok: false; reason: string } {
   if (/[\r\n\u0000]/.test(input)) return { ok: false, reason: 'contains a line break' };
-  const match = /^\s*(?:"([^"]*)"|([^"<>]*?))\s*<([^<>]*)>\s*$/.exec(input);
-  const name = (match?.[1] ?? match?.[2] ?? '').trim();
-  const checked = checkAddress(match ? (match[3] ?? '') : input);
+  if (input.length > MAX_MAILBOX) return { ok: false, reason: `is longer than ${MAX_MAILBOX} characters` };
+  const parts = splitNameAddr(input.trim());
+  const checked = checkAddress(parts ? parts.address : input);
   if (!checked.ok) return checked;
-  return { ok: true, mailbox: { name, address: checked.address } };
+  return { ok: true, mailbox: { name: parts?.name.trim() ?? '', address: checked.address } };
+}
+
+const MAX_MAILBOX = 512;
+
+/**
+ * `Name <addr>` or `"Name" <addr>` split without a backtracking pattern: the regular expression
+ * this replaces took 19 s on 4,000 spaces followed by "<".
+ */
+function splitNameAddr(text: string): { name: string; address: string } | undefined {
+  const open = text.lastIndexOf('<');
+  if (open === -1 || !text.endsWith('>')) return undefined;
+  const address = text.slice(open + 1, -1);
+  if (address.includes('>')) return undefined;
+  const before = text.slice(0, open).trim();
+  if (before.length >= 2 && before.startsWith('"') && before.endsWith('"') && !before.slice(1, -1).includes('"')) return { name: before.slice(1, -1), address };
+  return /["<>]/.test(before) ? undefined : { name: before, address };
 }

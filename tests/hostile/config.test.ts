@@ -45,6 +45,8 @@ const cases: { name: string; env: Record<string, string>; names: string[]; extra
   { name: 'SMTP_URL with a password and a wrong scheme (password not echoed)', env: { SMTP_URL: `http://user:${PASSWORD}@127.0.0.1:25` }, names: ['SMTP_URL'] },
   { name: 'SMTP_URL that is not a URL (value not echoed)', env: { SMTP_URL: `user:${PASSWORD}` }, names: ['SMTP_URL'] },
   { name: 'SMTP_URL without DIGEST_SECRET', env: { DIGEST_SECRET: '' }, names: ['DIGEST_SECRET'], extra: ['required when SMTP_URL is set'] },
+  { name: 'DIGEST_FROM of 20,000 spaces and a "<" (once a cubic regex: hours)', env: { DIGEST_FROM: `${' '.repeat(20_000)}<` }, names: ['DIGEST_FROM'], extra: ['longer than 512 characters'] },
+  { name: 'DIGEST_FROM with a quoted local part and group syntax', env: { DIGEST_FROM: 'Digest <"a@b.com x"@internal.example>, group:x@evil.example;' }, names: ['DIGEST_FROM'] },
   { name: 'a time zone that is a path', env: { DIGEST_TIMEZONE: '../../../../etc/passwd' }, names: ['DIGEST_TIMEZONE'] },
   { name: 'DIGEST_MAX_POSTS of zero, and of a billion', env: { DIGEST_MAX_POSTS: '0', SMTP_MAX_CONNECTIONS: '1000000000' }, names: ['DIGEST_MAX_POSTS', 'SMTP_MAX_CONNECTIONS'] },
   { name: 'a secret wrong alongside other wrong variables', env: { DIGEST_SECRET: SECRET, PORT: '-1', DIGEST_FROM: 'not an address' }, names: ['DIGEST_SECRET', 'PORT', 'DIGEST_FROM'] },

@@ -46,6 +46,7 @@ const cases: { name: string; csv: string; code: number; says: string[]; listed: 
     says: ['1 added'],
     listed: ['ada@example.org\talert(1) Ada Love lace\tactive\tweekly\tTrade;Dip lomacy'],
   },
+  { name: 'a name cell of 1,000,000 "<" (tag stripping was quadratic: minutes)', csv: `email,name\nada@example.org,${'<'.repeat(1_000_000)}\n`, code: 1, says: ['in.csv:2: name is longer than 100 characters'], listed: ['0 subscribers'] },
   { name: 'a name over 100 characters is rejected', csv: `email,name\nada@example.org,${'n'.repeat(101)}\n`, code: 1, says: ['in.csv:2: name is longer than 100 characters'], listed: ['0 subscribers'] },
   { name: 'an unknown column is reported, known ones still read', csv: 'email,name,password\nada@example.org,Ada,hunter2\n', code: 1, says: ['in.csv:1: unknown column "password"'], listed: ['ada@example.org'] },
   { name: 'no header row', csv: 'ada@example.org,Ada\n', code: 1, says: ['in.csv:1: the first row must be a header'], listed: ['0 subscribers'] },

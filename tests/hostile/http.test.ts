@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSend } from '../../src/pipeline.js';
 import { form, startWebHarness, type WebHarness } from '../web/harness.js';
 import { assertWellFormed, headerNames, PASSWD_MARK } from './harness.js';
 
@@ -33,6 +34,13 @@ describe('sign-up', () => {
     expect(h.smtp.received.map((r) => r.to)).toEqual([['ada@example.org']]);
     expect(headerNames(mail.raw).filter((n) => n === 'subject')).toHaveLength(1);
     expect(mail.parsed.subject).not.toContain('pwned');
+  });
+
+  it('an emoji and non-ASCII name: the confirmation mail has ASCII-only, well-formed headers', async () => {
+    expect((await signUp({ email: 'zoe@example.org', name: 'Zoë 🌍 Ünal \u202Egnp.exe' })).status).toBe(200);
+    const mail = await h.mailTo('zoe@example.org');
+    assertWellFormed(mail, expect);
+    expect(mail.parsed.to).toMatchObject({ value: [{ name: 'Zoë 🌍 Ünal gnp.exe', address: 'zoe@example.org' }] });
   });
 
   it.each([
@@ -83,6 +91,7 @@ describe('sign-up', () => {
 
   it('a 10,000-character name and an unknown cadence are refused', async () => {
     expect((await signUp({ email: 'ada@example.org', name: 'n'.repeat(10_000) })).status).toBe(400);
+    expect((await signUp({ email: 'ada@example.org', name: '<'.repeat(10_000) })).status).toBe(400);
     expect((await signUp({ email: 'ada@example.org', cadence: 'hourly' })).status).toBe(400);
     expect(await statusOf('ada@example.org')).toBeUndefined();
   });
@@ -185,5 +194,22 @@ describe('stored and forwarded values', () => {
     }
     await h.server.idle();
     expect(codes).toEqual([200, 200, 429, 429, 429]);
+  });
+});
+
+describe('the public archive', () => {
+  it('an edition with hostile post text is served and fed without markup, placeholders or anyone’s data', async () => {
+    await h.app.store.upsertSubscribers([{ email: 'ada@example.org', name: 'Ada', status: 'active' }], new Date(Date.now() - 60_000));
+    h.ws.writePost(
+      'zz-hostile.md',
+      `---\ntitle: "<script>alert(1)</script>Archive ]]></title><x> zzpersonalemailzz"\ndate: ${new Date(Date.now() - 60_000).toISOString()}\nauthor: "A"\nurl: "https://evil.example/?e=zzpersonalemailzz"\n---\n\n<iframe src=x></iframe> Body.\n`,
+    );
+    const report = await runSend(h.app, { cadence: 'weekly' });
+    const n = report.edition!.number;
+    for (const path of [`archive/${n}`, 'archive', 'archive/feed.atom']) {
+      const body = await (await fetch(`${h.url}${path}`)).text();
+      expect(body, path).toContain('Archive');
+      expect(body, path).not.toMatch(/<script|<iframe|<x>|ada@example\.org|evil\.example\/\?e=(?!zz-)/);
+    }
   });
 });

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { headerValue } from '../support/smtp.js';
-import { assertWellFormed, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
+import { assertWellFormed, hostile, hoursAgo, PASSWD_MARK, readAll, SUBSCRIBERS, type Hostile } from './harness.js';
 
 /**
  * Markup and template syntax smuggled into a post's title, author, topics, summary, links and body.
@@ -88,7 +89,7 @@ describe('markup and template syntax in posts reach readers as text or not at al
 describe('a post cannot borrow a reader’s personal values', () => {
   it('personal placeholders in a post’s link, title and body stay inert: no address or token reaches another site', async () => {
     const link = 'https://evil.example/track?e=zzpersonalemailzz&u=zzpersonalunsubscribeurlzz&p=zzpersonalpreferencesurlzz';
-    h.ws.writePost('hostile.md', postFile({ title: 'Hi zzpersonalgreetingzz zzpersonalemailzz', url: link, summary: 'Your link: zzpersonalunsubscribeurlzz' }));
+    h.ws.writePost('hostile.md', postFile({ title: 'Hi zzpersonalgreetingzz zzpersonalemailzz', url: link, summary: 'Your link: zzpersonalunsubscribeurlzz', image: 'https://evil.example/pixel.png?e=zzpersonalemailzz', imageAlt: 'zzpersonalemailzz' }));
     expect((await h.cli('send')).code).toBe(0);
     for (const address of SUBSCRIBERS) {
       const message = h.smtp.to(address)[0]!;
@@ -108,6 +109,15 @@ describe('a post cannot borrow a reader’s personal values', () => {
     }
   });
 
+  it('a subscriber named like a placeholder is greeted by that text, not by anyone’s link', async () => {
+    await h.subscribe({ email: 'mallory@example.org', name: 'zzpersonalunsubscribeurlzz zzpersonalemailzz' });
+    h.ws.writePost('hostile.md', postFile({ title: 'Names' }));
+    expect((await h.cli('send')).code).toBe(0);
+    const text = h.smtp.to('mallory@example.org')[0]!.parsed.text ?? '';
+    expect(text).toContain('Hi zzpersonalunsubscribeurlzz zzpersonalemailzz,');
+    expect(text.match(/\/unsubscribe\//g)).toHaveLength(1);
+  });
+
   it('topics named like Object.prototype keys are ordinary topics', async () => {
     await h.subscribe({ email: 'proto@example.org', categories: ['__proto__'] }, { email: 'ctor@example.org', categories: ['constructor'] });
     h.ws.writePost('hostile.md', postFile({ title: 'Prototype topics', categories: ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] }));
@@ -115,5 +125,17 @@ describe('a post cannot borrow a reader’s personal values', () => {
     expect(h.smtp.received.map((r) => r.to[0]).sort()).toEqual(['ada@example.org', 'bob@example.org', 'ctor@example.org', 'proto@example.org']);
     expect(h.smtp.to('proto@example.org')[0]!.parsed.text).toContain('__proto__, constructor, toString, hasOwnProperty');
     expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
+  });
+});
+
+describe('digest render writes the same safe output to disk', () => {
+  it('<mj-include>, <script> and placeholders in a post: none of it in digest.html, .txt or .eml', async () => {
+    h.ws.writePost('hostile.md', postFile({ title: 'Render <script>alert(1)</script>', url: 'https://evil.example/?e=zzpersonalemailzz' }, '<mj-include path="/etc/passwd" />\n\nText <iframe src=x></iframe>.'));
+    const out = join(h.ws.dir, 'out');
+    const run = await h.cli('render', '--out', out, '--subscriber', 'ada@example.org');
+    expect(run.code).toBe(0);
+    const written = readAll(out);
+    expect(written).toContain('Render alert(1)');
+    expect(written).not.toMatch(/<script|<iframe|<mj-include|root:x:0:0|evil\.example\/\?e=ada/);
   });
 });
