@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { COMMANDS } from './cli/commands/index.js';
 import { loadConfig } from './config.js';
 import { isDigestError } from './errors.js';
+import { terminalSafe } from './text.js';
 
 /** `digest <command> …`: prints a short message and exits 1 on any error it can explain. */
 export async function main(argv: string[], print: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
@@ -26,14 +27,6 @@ export async function main(argv: string[], print: (line: string) => void = (line
     }
     throw error;
   }
-}
-
-/**
- * Text from outside (an SMTP server's reply, a post title, a subscriber's name) can carry terminal
- * escape sequences or bidi overrides; they are shown as \u{…} instead of acting on the terminal.
- */
-export function terminalSafe(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
 function help(unknown: string | undefined): string {

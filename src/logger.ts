@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { terminalSafe } from './text.js';
 
 /**
  * Structured logging with stable event names ("send.started", "delivery.deferred", …). Not on a
@@ -30,7 +31,7 @@ function readableLogger(level: string): Logger {
     const details = Object.entries(fields ?? {})
       .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
       .join(' ');
-    process.stderr.write(`${tag} ${event}${details ? ` ${details}` : ''}\n`);
+    process.stderr.write(`${tag} ${event}${details ? ` ${terminalSafe(details)}` : ''}\n`);
   };
   return {
     info: (event, fields) => quietInfo || line('·', event, fields),

@@ -45,3 +45,11 @@ export function slugify(text: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 80);
 }
+
+/**
+ * Text from outside (an SMTP server's reply, a post title, a subscriber's name) can carry terminal
+ * escape sequences or bidi overrides; they are shown as \u{…} instead of acting on the terminal.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}

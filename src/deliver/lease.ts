@@ -20,15 +20,24 @@ export async function withSendLease<T>(store: LeaseStore, now: () => Date, work:
     const who = info ? `process ${info.pid} on ${info.host}, since ${info.acquiredAt.toISOString()}` : 'another process';
     throw new DeliveryError('SEND_IN_PROGRESS', `A send is already running (${who}). Nothing was done; try again when it finishes.`);
   }
+  heldHere.add(holder.id);
   const heartbeat = setInterval(() => void store.renewLease(SEND_LEASE, holder.id, TTL_MS, now()).catch(() => undefined), HEARTBEAT_MS);
   heartbeat.unref();
   try {
     return await work();
   } finally {
     clearInterval(heartbeat);
+    heldHere.delete(holder.id);
     await store.releaseLease(SEND_LEASE, holder.id);
   }
 }
+
+/**
+ * Leases this process holds right now. A lease of this very process that is not among them was
+ * left behind (its release failed, say on a full disk): a long-running `digest start` must not
+ * wait for it to expire before its own next tick.
+ */
+const heldHere = new Set<string>();
 
 let self: LeaseHolder | undefined;
 
@@ -39,6 +48,7 @@ function currentHolder(): LeaseHolder {
 
 export function isStaleHolder(holder: LeaseHolder): boolean {
   if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid && holder.processStart === currentHolder().processStart) return !heldHere.has(holder.id);
   const start = processStartTime(holder.pid);
   return start === undefined || (holder.processStart !== 'unknown' && start !== holder.processStart);
 }

@@ -17,9 +17,14 @@ export interface Collection {
  * line and is left out; it never stops the others.
  */
 export async function collectPosts(postsDir: string, context: Omit<ParseContext, 'file'>): Promise<Collection> {
-  const files = await listPostFiles(postsDir);
+  const { files, skipped } = await listPostFiles(postsDir);
   const posts: Post[] = [];
-  const problems: ContentProblem[] = [];
+  const problems: ContentProblem[] = skipped.map((file) => ({
+    file,
+    line: 1,
+    severity: 'warning',
+    message: 'is not a regular file (a link, folder or pipe) and is never read: put the post itself in the posts folder',
+  }));
   for (const file of files) {
     const parsed = await readPost(postsDir, file, context);
     problems.push(...parsed.problems);
@@ -28,13 +33,12 @@ export async function collectPosts(postsDir: string, context: Omit<ParseContext,
   return { posts: dropDuplicateSlugs(posts, problems), problems };
 }
 
-async function listPostFiles(postsDir: string): Promise<string[]> {
+/** Regular `*.md` files only: a link could point anywhere on the machine, a pipe would block. */
+async function listPostFiles(postsDir: string): Promise<{ files: string[]; skipped: string[] }> {
   try {
-    const entries = await readdir(postsDir, { withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isFile() && entry.name.toLowerCase().endsWith('.md'))
-      .map((entry) => entry.name)
-      .sort();
+    const entries = (await readdir(postsDir, { withFileTypes: true })).filter((entry) => entry.name.toLowerCase().endsWith('.md'));
+    const names = (regular: boolean) => entries.filter((entry) => entry.isFile() === regular).map((entry) => entry.name).sort();
+    return { files: names(true), skipped: names(false) };
   } catch (cause) {
     throw new ContentError('POSTS_DIR_UNREADABLE', `The posts folder ${postsDir} cannot be read: create it or set POSTS_DIR`, { cause });
   }

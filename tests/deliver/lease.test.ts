@@ -41,4 +41,29 @@ describe('the send lease', () => {
       await app.close();
     }
   });
+
+  it("takes over a lease this very process left behind, but never one it still holds", async () => {
+    ws = createWorkspace();
+    const app = await ws.app();
+    try {
+      const now = new Date();
+      // A release that failed (full disk) leaves this process's own lease in the table.
+      let inner: unknown;
+      await withSendLease(app.store, () => now, async () => {
+        inner = await withSendLease(app.store, () => now, async () => 'ran twice').catch((e: unknown) => e);
+        const mine = await app.store.leaseInfo(SEND_LEASE);
+        await app.store.releaseLease(SEND_LEASE, '(nobody)');
+        return mine;
+      }).then(async (mine) => {
+        // Put the finished run's row back as if its release had failed.
+        await app.store.acquireLease(SEND_LEASE, { id: 'left-behind', pid: process.pid, host: hostname(), processStart: mine!.processStart }, 30_000, now, never);
+      });
+      expect(inner).toMatchObject({ code: 'SEND_IN_PROGRESS' });
+      let ran = false;
+      await withSendLease(app.store, () => now, async () => (ran = true));
+      expect(ran).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -140,6 +140,7 @@ describe('colliding and unusual files', () => {
     const check = await h.cli('check');
     expect(check.output).toContain('Posts: 1 valid');
     expect(check.output).not.toContain(PASSWD_MARK);
+    for (const name of ['passwd.md', 'folder.md', 'pipe.md']) expect(check.output).toContain(`warning: posts/${name}:1: is not a regular file`);
     await h.cli('send');
     expect(h.smtp.received).toHaveLength(2);
     for (const message of h.smtp.received) expect(everything(message)).not.toContain(PASSWD_MARK);

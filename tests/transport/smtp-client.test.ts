@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/errors.js';
@@ -237,6 +238,20 @@ describe('SMTP client against scripted faults', () => {
     expect(refused).toMatchObject({ status: 'failed', code: 550, hardBounce: true });
     expect((refused as { response: string }).response.length).toBeLessThanOrEqual(8192);
     await expect(b.verify()).rejects.toMatchObject({ code: 'SMTP_UNREACHABLE', message: expect.stringContaining('more than 1000 lines') });
+  });
+
+  it('gives up on a server that trickles a reply a byte at a time and so is never silent', async () => {
+    const trickle = net.createServer((socket) => {
+      socket.write('220');
+      const drip = setInterval(() => socket.write('-'), 50);
+      socket.on('close', () => clearInterval(drip));
+      socket.on('error', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    const { port } = trickle.address() as net.AddressInfo;
+    const transport = smtpClientTransport(`smtp://127.0.0.1:${port}`, { maxConnections: 1, timeoutMs: 400 });
+    closers.push(() => new Promise<void>((resolve) => trickle.close(() => resolve())), () => transport.close());
+    await expect(transport.verify()).rejects.toMatchObject({ code: 'SMTP_UNREACHABLE', message: expect.stringContaining('no complete reply') });
   });
 
   it('an unreachable server is reported at verify', async () => {

@@ -47,11 +47,12 @@ export class SmtpConnection {
   private constructor(
     private socket: net.Socket,
     private readonly reader: ReplyReader,
+    private readonly timeoutMs: number,
   ) {}
 
   static async open(target: SmtpTarget): Promise<SmtpConnection> {
     const socket = await connectSocket(target);
-    const connection = new SmtpConnection(socket, new ReplyReader(socket));
+    const connection = new SmtpConnection(socket, new ReplyReader(socket), target.timeoutMs);
     connection.watch(socket, target.timeoutMs);
     try {
       await connection.handshake(target);
@@ -67,8 +68,14 @@ export class SmtpConnection {
     return this.reader.closed;
   }
 
+  /**
+   * The next reply. The socket's idle timeout catches a silent server; this deadline also catches
+   * one that trickles a byte at a time and so never falls silent.
+   */
   read(): Promise<SmtpReply> {
-    return this.reader.read();
+    const reply = this.reader.read();
+    const deadline = setTimeout(() => this.socket.destroy(new Error(`no complete reply from the server within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
+    return reply.finally(() => clearTimeout(deadline));
   }
 
   write(data: string | Buffer, done?: (error: Error | null | undefined) => void): void {

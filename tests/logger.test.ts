@@ -1,0 +1,40 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import { REPO } from './support/workspace.js';
+
+const run = promisify(execFile);
+
+const written: string[] = [];
+const original = process.stderr.write.bind(process.stderr);
+afterEach(() => {
+  process.stderr.write = original;
+  written.length = 0;
+});
+function capture() {
+  process.stderr.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stderr.write;
+}
+
+describe('the readable terminal logger', () => {
+  it('shows escape sequences from outside text instead of letting them act on the terminal', () => {
+    capture();
+    createLogger({ pretty: true, level: 'info' }).warn('delivery.failed', { response: '550 \u001b[2J\u001b]0;owned\u0007 no' });
+    const line = written.join('');
+    expect(line).toContain('delivery.failed response=550 \\u{1b}[2J\\u{1b}]0;owned\\u{7} no');
+    expect(line).not.toMatch(/\u001b/);
+  });
+});
+
+describe('the JSON logger (not a terminal)', () => {
+  it('writes one object per line on stderr with a stable event name', async () => {
+    // pino writes to file descriptor 2 directly, so a real process is the honest way to read it.
+    const script = "import { createLogger } from './src/logger.ts'; const log = createLogger({ pretty: false }); log.info('edition.created', { edition: 3 }); log.warn('delivery.deferred', { to: 'a@example.org' });";
+    const { stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO });
+    const records = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toEqual([
+      expect.objectContaining({ event: 'edition.created', edition: 3, level: 30 }),
+      expect.objectContaining({ event: 'delivery.deferred', to: 'a@example.org', level: 40 }),
+    ]);
+  });
+});
