@@ -1,10 +1,11 @@
+import cron, { type ScheduledTask } from 'node-cron';
 import type { App } from '../app.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { importSampleSubscribersIfEmpty } from '../subscribers/sample.js';
 import { healthzRoute } from '../web/healthz.js';
 import { startWebServer, type RunningWebServer } from '../web/server.js';
 import { configuredSchedules, graceMsOf } from './cadences.js';
-import { createScheduler } from './scheduler.js';
+import { createScheduler, type CadenceSchedule, type Scheduler } from './scheduler.js';
 
 /**
  * The long-running production process: the scheduler, and with `web` the public web server, until
@@ -31,8 +32,10 @@ export async function runService(app: App, options: ServiceOptions): Promise<num
     app.logger.info('service.started', { web: web?.url ?? null, schedules: schedules.map((s) => `${s.cadence}: ${s.schedule.expression}`) });
     options.out(`Scheduler running (${schedules.map((s) => `${s.cadence} "${s.schedule.expression}" in ${s.schedule.zone}`).join('; ')})${web ? `; web server at ${web.url}` : ''}. Stop with Ctrl-C or SIGTERM.`);
     const started = scheduler.start().catch((error: unknown) => app.logger.error('schedule.error', { error: messageOf(error) }));
+    const triggers = cronTriggers(schedules, scheduler);
     const signal = await stopSignal.received;
     await shutdown(app, signal, async () => {
+      await Promise.all(triggers.map((task) => task.destroy()));
       await scheduler.stop();
       await started;
       await web?.close();
@@ -45,6 +48,18 @@ export async function runService(app: App, options: ServiceOptions): Promise<num
     await web?.close();
     await closeApp();
   }
+}
+
+/**
+ * node-cron fires at each cron time in the configured zone and wakes the scheduler, which then
+ * decides from the computed schedule and the ticks table what is due. So node-cron is the trigger
+ * but never the judge: a double fire at a DST change finds the tick already taken, and a fire it
+ * skips is caught by the scheduler's own timer, which also wakes it at least once a minute.
+ */
+function cronTriggers(schedules: CadenceSchedule[], scheduler: Scheduler): ScheduledTask[] {
+  return schedules.map(({ cadence, schedule }) =>
+    cron.schedule(schedule.expression, () => scheduler.wake(), { name: `digest-${cadence}`, timezone: schedule.zone, noOverlap: true, unref: true, suppressMissedWarning: true }),
+  );
 }
 
 /** Stops the work, closes everything, within SHUTDOWN_TIMEOUT_SECONDS or exits 1. */
