@@ -70,22 +70,27 @@ export function parsePost(source: string, context: ParseContext): ParsedPost {
     return { problems };
   }
   if (fields.image && !fields.imageAlt) problems.push(problem(lineOf('image'), 'image has no imageAlt: add a short description for screen readers', 'warning'));
+  const post = toPost(fields, date, split.body, context);
+  if (!post.title) problems.push(problem(lineOf('title'), 'title: is empty once markup is removed'));
+  return problems.some((p) => p.severity === 'error') ? { problems } : { post: inertPost(post), problems };
+}
+
+/** Validated fields → the Post the pipeline sees: plain-text strings, derived slug, excerpt and URL. */
+function toPost(fields: z.infer<typeof frontMatterSchema>, date: Date, body: string, context: ParseContext): Post {
   const slug = (fields.slug ?? slugFromFile(context.file)).toLowerCase();
-  const post: Post = {
+  return {
     slug,
     title: plainLine(fields.title),
     date,
     author: plainLine(fields.author),
     categories: unique(fields.categories.map(plainLine)),
     tags: unique(fields.tags.map(plainLine)),
-    excerpt: truncateWords(plainLine(fields.summary ?? firstParagraph(split.body)), EXCERPT_LENGTH),
+    excerpt: truncateWords(plainLine(fields.summary ?? firstParagraph(body)), EXCERPT_LENGTH),
     url: fields.url ?? new URL(encodeURIComponent(slug), context.siteUrl).href,
     draft: fields.draft,
     file: context.file,
     ...(fields.image ? { image: { src: fields.image, alt: fields.imageAlt && plainLine(fields.imageAlt) } } : {}),
   };
-  if (!post.title) problems.push(problem(lineOf('title'), 'title: is empty once markup is removed'));
-  return problems.some((p) => p.severity === 'error') ? { problems } : { post: inertPost(post), problems };
 }
 
 /**
