@@ -59,6 +59,9 @@ export async function cliWithStderr(ws: Workspace, args: string[]): Promise<{ co
   }
 }
 
+/** A post file from raw front-matter lines, for cases the tidy `post()` builder can't express. */
+export const fm = (lines: string[], body = 'Body text.') => `---\n${lines.join('\n')}\n---\n\n${body}\n`;
+
 export const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 
 /** Every header line of a raw message (unfolded lines are kept as they were on the wire). */

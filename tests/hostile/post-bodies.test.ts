@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { post } from '../support/workspace.js';
-import { assertWellFormed, hostile, hoursAgo, SUBSCRIBERS, type Hostile } from './harness.js';
+import { assertWellFormed, fm, hostile, hoursAgo, SUBSCRIBERS, type Hostile } from './harness.js';
 
 /**
  * Post bodies built to hurt the Markdown reader (deep nesting, quadratic emphasis runs) and names
@@ -14,7 +14,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const fm = (lines: string[], body = 'Body text.') => `---\n${lines.join('\n')}\n---\n\n${body}\n`;
 
 const bombs: { name: string; body: string }[] = [
   { name: '100,000 nested > quotes (recursion)', body: `${'>'.repeat(100_000)} deep` },

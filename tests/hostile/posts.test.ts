@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { post } from '../support/workspace.js';
-import { assertWellFormed, everything, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
+import { assertWellFormed, everything, fm, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
 
 /**
  * Hostile post files, each fed through the real entry points: `digest check` must name the file,
@@ -16,7 +16,6 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const fm = (lines: string[], body = 'Body text.') => `---\n${lines.join('\n')}\n---\n\n${body}\n`;
 const ok = ['title: "Fine title"', 'date: 2024-01-01', 'author: "A. Author"'];
 const MARKER = '/tmp/digest-hostile-front-matter-ran';
 
