@@ -1,9 +1,8 @@
 import nodemailer from 'nodemailer';
 import { planEdition } from '../src/pipeline.js';
-import { fillTokens, greetingFor } from '../src/render/personal.js';
+import { fillTokens, personalValuesFor } from '../src/render/personal.js';
 import { renderDigest } from '../src/render/render-digest.js';
 import { buildViewModel } from '../src/render/view-model.js';
-import { personalLinks } from '../src/tokens.js';
 import { benchWorkspace, usage } from './workspace.js';
 
 /**
@@ -27,7 +26,7 @@ try {
     while (next < count) {
       const i = next++;
       const to = `reader${i}@example.org`;
-      const values = { greeting: greetingFor(`Reader ${i}`), email: to, ...personalLinks(app.signer, app.config.publicUrl, i + 1) };
+      const values = personalValuesFor(app.signer, app.config.publicUrl, { id: i + 1, name: `Reader ${i}`, email: to });
       try {
         await pool.sendMail({
           from: app.config.from,

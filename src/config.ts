@@ -126,28 +126,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`;
       return `${name} ${issue.message}${shown}`;
     });
-    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
-      problems,
-    });
+    throw invalidConfig(problems);
   }
   const config = toConfig(parsed.data, cwd);
   const dkimSet = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'].filter((name) => parsed.data[name as keyof typeof parsed.data] !== undefined);
   if (dkimSet.length > 0 && dkimSet.length < 3) {
-    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
-      problems: [`DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (only ${dkimSet.join(', ')} set)`],
-    });
+    throw invalidConfig([`DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (only ${dkimSet.join(', ')} set)`]);
   }
   if (config.smtpUrl && !config.secret) {
-    throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
-      problems: ['DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)'],
-    });
+    throw invalidConfig(['DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)']);
   }
   return config;
 }
 
-/** `.env` in the working directory, or the file named by DOTENV_FILE. Missing is fine. */
+/** The one error for bad variables: every problem listed, each naming its variable. */
+export function invalidConfig(problems: string[]): ConfigError {
+  return new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', { problems });
+}
+
+/** `.env` in the working directory, or the file named by DOTENV_FILE. */
+export function dotEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return resolve(cwd, env.DOTENV_FILE ?? '.env');
+}
+
+/** The variables in the `.env` file; a missing file is fine. */
 function readDotEnv(cwd: string, env: NodeJS.ProcessEnv): Record<string, string> {
-  const file = resolve(cwd, env.DOTENV_FILE ?? '.env');
+  const file = dotEnvFile(env, cwd);
   if (!existsSync(file)) return {};
   try {
     return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;

@@ -72,7 +72,7 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   });
 }
 
-/** Stages 1–2, without writing anything: also what `render`, `check` and the preview use. */
+/** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
 export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection }> {
   const { posts, problems } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
   for (const problem of problems.filter((p) => p.severity === 'error')) {

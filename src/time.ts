@@ -1,28 +1,18 @@
-/** Calendar helpers that respect the configured time zone without a date library. */
+import { offsetAt } from './schedule/zone.js';
 
-/** The offset of `zone` from UTC at `instant`, in minutes (Berlin in winter: +60). */
-export function zoneOffsetMinutes(instant: Date, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
-}
+/** Calendar helpers that respect the configured time zone without a date library. */
 
 /** Midnight at the start of a calendar day in `zone`. */
 export function startOfDayIn(year: number, month: number, day: number, zone: string): Date {
   const guess = Date.UTC(year, month - 1, day);
-  const first = guess - zoneOffsetMinutes(new Date(guess), zone) * 60_000;
+  const first = guess - offsetMinutesMs(guess, zone);
   // A second pass settles days on which the offset changes.
-  return new Date(guess - zoneOffsetMinutes(new Date(first), zone) * 60_000);
+  return new Date(guess - offsetMinutesMs(first, zone));
+}
+
+/** The zone's offset at the instant, rounded to whole minutes (old local mean times have seconds). */
+function offsetMinutesMs(instantMs: number, zone: string): number {
+  return Math.round(offsetAt(instantMs, zone) / 60_000) * 60_000;
 }
 
 /** "Monday, 30 November 2026" in the given zone. */

@@ -38,10 +38,15 @@ export function tokenSigner(secret: string): TokenSigner {
   };
 }
 
+/** PUBLIC_URL/<purpose>/<token>: the web page that takes this purpose's token. */
+export function signedLink(signer: TokenSigner, publicUrl: string, purpose: Exclude<TokenPurpose, 'form'>, subscriberId: number, expiresAt?: Date): string {
+  return new URL(`${purpose}/${signer.sign(purpose, subscriberId, expiresAt)}`, publicUrl).href;
+}
+
 /** The personal links in every email, built from PUBLIC_URL. */
 export function personalLinks(signer: TokenSigner, publicUrl: string, subscriberId: number) {
   return {
-    unsubscribeUrl: new URL(`unsubscribe/${signer.sign('unsubscribe', subscriberId)}`, publicUrl).href,
-    preferencesUrl: new URL(`preferences/${signer.sign('preferences', subscriberId)}`, publicUrl).href,
+    unsubscribeUrl: signedLink(signer, publicUrl, 'unsubscribe', subscriberId),
+    preferencesUrl: signedLink(signer, publicUrl, 'preferences', subscriberId),
   };
 }

@@ -14,3 +14,11 @@ export interface Command {
   /** Resolves to the process exit code. */
   run(context: CommandContext): Promise<number>;
 }
+
+/** Resolves at the first SIGINT or SIGTERM: how a serving command (`serve`, `preview`) waits to stop. */
+export function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}

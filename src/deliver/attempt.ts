@@ -1,9 +1,10 @@
 import { chooseSegment, type segmentCache } from '../edition/segments.js';
+import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { newMessageId, personalize, type SenderInfo } from '../mail/message.js';
-import { greetingFor } from '../render/personal.js';
+import { personalValuesFor } from '../render/personal.js';
 import type { Edition, Store, Subscriber } from '../store/store.js';
-import { personalLinks, type TokenSigner } from '../tokens.js';
+import type { TokenSigner } from '../tokens.js';
 import type { SendOutcome, Transport } from '../transport/transport.js';
 
 /**
@@ -34,10 +35,10 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
     return { status: 'failed', code: undefined, response: `the stored address ${JSON.stringify(subscriber.email.slice(0, 120))} is malformed: fix or remove it`, hardBounce: false };
   }
   const template = await deps.segments.get(choice);
-  const messageId = newMessageId(deps.sender.from.address.split('@')[1] ?? 'localhost', edition.number, subscriber.id);
+  const messageId = newMessageId(deps.sender.domain, `e${edition.number}`, subscriber.id);
   let message = personalize(template, {
     mailbox: { name: subscriber.name, address: subscriber.email },
-    values: { greeting: greetingFor(subscriber.name), email: subscriber.email, ...personalLinks(deps.signer, deps.publicUrl, subscriber.id) },
+    values: personalValuesFor(deps.signer, deps.publicUrl, subscriber),
     messageId,
     date: deps.now(),
   });
@@ -47,7 +48,7 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
   try {
     return await deps.transport.send({ from: deps.sender.from.address, to: subscriber.email, messageId }, message, beforeCommit);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     // A transport that throws: retried later, unless it had already started committing the message.
     if (committing) return { status: 'uncertain', response: reason };
     return { status: 'deferred', code: undefined, response: reason, hardBounce: false };

@@ -5,9 +5,9 @@ import { backoffMs, DEFAULT_POLICY, type RetryPolicy } from './policy.js';
 import { RecipientQueue } from './recipients.js';
 
 /**
- * Stage 8: personalise and deliver, recording every step in the ledger. Recipients stream from
- * the store and are claimed a batch at a time, so two runs can never both take the same
- * subscriber. More workers than connections keep every connection busy across batches. A
+ * Stages 7–8: personalise (attempt.ts) and deliver, recording every step in the ledger.
+ * Recipients stream from the store and are claimed a batch at a time, so two runs can never both
+ * take the same subscriber. More workers than connections keep every connection busy across batches. A
  * deferred message is retried within the run (exponential backoff with jitter, bounded attempts
  * and time budget); a run of consecutive failures trips the circuit breaker, which stops the run
  * and leaves the rest pending for the next one.

@@ -2,11 +2,10 @@ import type { App } from '../app.js';
 import { compileMessage, newMessageId, personalize } from '../mail/message.js';
 import { planEdition } from '../pipeline.js';
 import type { ContentProblem, Post } from '../posts/post.js';
-import { fillTokens, greetingFor, type PersonalValues } from '../render/personal.js';
+import { fillTokens, personalValuesFor } from '../render/personal.js';
 import { renderDigest } from '../render/render-digest.js';
 import { buildViewModel, type Cadence } from '../render/view-model.js';
 import type { Selection } from '../select.js';
-import { personalLinks } from '../tokens.js';
 import { chooseSegment } from './segments.js';
 
 /**
@@ -35,6 +34,7 @@ export interface PreviewMessage {
   html: string;
   text: string;
   eml: Buffer;
+  messageId: string;
   warnings: string[];
 }
 
@@ -60,13 +60,9 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
   const view = buildViewModel({ number, cadence: input.cadence, date: app.now() }, choice.posts, app.publication);
   const digest = await renderDigest(await app.templates(), view);
   const rendered = input.testRecipient ? { ...digest, subject: `[TEST] ${digest.subject}` } : digest;
-  const values: PersonalValues = { greeting: greetingFor(reader.name), email: reader.email, ...personalLinks(app.signer, app.config.publicUrl, reader.id) };
-  const eml = personalize(compileMessage(rendered, app.sender), {
-    mailbox: { name: reader.name, address: reader.email },
-    values,
-    messageId: newMessageId(app.sender.from.address.split('@')[1] ?? 'localhost', number, reader.id),
-    date: app.now(),
-  });
+  const values = personalValuesFor(app.signer, app.config.publicUrl, reader);
+  const messageId = newMessageId(app.sender.domain, `e${number}`, reader.id);
+  const eml = personalize(compileMessage(rendered, app.sender), { mailbox: { name: reader.name, address: reader.email }, values, messageId, date: app.now() });
   const message: PreviewMessage = {
     number,
     recipient: reader.email,
@@ -76,6 +72,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
     html: fillTokens(rendered.html, values, true),
     text: fillTokens(rendered.text, values, false),
     eml,
+    messageId,
     warnings: rendered.warnings,
   };
   return { message, selection, problems, outsideTopics };

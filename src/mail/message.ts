@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RenderedDigest } from '../render/render-digest.js';
-import { escapeHtml, fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } from '../render/personal.js';
+import { fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } from '../render/personal.js';
+import { escapeHtml } from '../text.js';
 import type { Mailbox } from './address.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from './headers.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
@@ -23,6 +24,8 @@ export interface SenderInfo {
   from: Mailbox;
   /** `Name <label.domain>`, RFC 2919. */
   listId: string;
+  /** The From address's domain, under which every Message-ID is made. */
+  domain: string;
 }
 
 export interface Recipient {
@@ -35,20 +38,19 @@ export interface Recipient {
 const CRLF = '\r\n';
 const SOFT_BREAK = Buffer.from(`=${CRLF}`);
 
-export function compileMessage(rendered: RenderedDigest, sender: SenderInfo): MessageTemplate {
+export function compileMessage(rendered: RenderedDigest, sender: Pick<SenderInfo, 'from' | 'listId'>): MessageTemplate {
   const boundary = newBoundary('digest');
   const sharedHeaders = [
     headerLine('From', formatMailbox(sender.from)),
     headerLine('Subject', encodeText(rendered.subject)),
     headerLine('List-Id', sender.listId),
     'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    ...alternativeHeaders(boundary),
   ].join(CRLF);
   const body: BodyPiece[] = [
-    Buffer.from(`${CRLF}--${boundary}${CRLF}${partHeaders('text/plain')}`),
+    Buffer.from(`${CRLF}${partStart(boundary, 'text/plain')}`),
     ...encodePart(rendered.text, false),
-    Buffer.from(`${CRLF}--${boundary}${CRLF}${partHeaders('text/html')}`),
+    Buffer.from(`${CRLF}${partStart(boundary, 'text/html')}`),
     ...encodePart(rendered.html, true),
     Buffer.from(`${CRLF}--${boundary}--${CRLF}`),
   ];
@@ -75,13 +77,19 @@ export function newBoundary(prefix: string): string {
   return `${prefix}-${randomBytes(8).toString('hex')}`;
 }
 
-export function newMessageId(domain: string, edition: number, subscriberId: number): string {
-  return `<e${edition}.s${subscriberId}.${randomBytes(6).toString('hex')}@${domain}>`;
+/** `<label.sID.random@domain>`: the label names what it is (`e12` for edition 12, `confirm`, …). */
+export function newMessageId(domain: string, label: string, subscriberId: number): string {
+  return `<${label}.s${subscriberId}.${randomBytes(6).toString('hex')}@${domain}>`;
 }
 
-/** The headers of one quoted-printable UTF-8 body part, ending in the blank line. */
-export function partHeaders(type: string): string {
-  return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`;
+/** The last two headers of a multipart/alternative message with this boundary. */
+export function alternativeHeaders(boundary: string): string[] {
+  return ['MIME-Version: 1.0', `Content-Type: multipart/alternative; boundary="${boundary}"`];
+}
+
+/** The delimiter and headers of one quoted-printable UTF-8 body part, ending in the blank line. */
+export function partStart(boundary: string, type: string): string {
+  return `--${boundary}${CRLF}Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`;
 }
 
 /** Splits a part at its tokens and encodes the literal runs once, now. */

@@ -1,3 +1,5 @@
+import { escapeHtml } from '../text.js';
+
 /**
  * A tiny HTML builder for the preview's own pages: every interpolated value is escaped unless it
  * is already SafeHtml (built by `html` itself or wrapped with `raw`), so post data and error
@@ -12,15 +14,11 @@ export class SafeHtml {
 
 type Value = SafeHtml | string | number | boolean | null | undefined | Value[];
 
-export function escape(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function render(value: Value): string {
   if (value === null || value === undefined || value === false) return '';
   if (Array.isArray(value)) return value.map(render).join('');
   if (value instanceof SafeHtml) return value.value;
-  return escape(String(value));
+  return escapeHtml(String(value));
 }
 
 export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {

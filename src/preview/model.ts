@@ -1,12 +1,12 @@
 import { createApp, type App } from '../app.js';
 import type { Config } from '../config.js';
-import { previewMessage, type PreviewResult } from '../edition/preview-message.js';
-import { isDigestError } from '../errors.js';
+import { previewMessage, type PreviewInput, type PreviewResult } from '../edition/preview-message.js';
+import { isDigestError, messageOf } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { checkAddress } from '../mail/address.js';
 import { CADENCES, type Cadence } from '../render/view-model.js';
 import { describeReason, type LeftOutReason } from '../select.js';
-import { importSampleSubscribersIfEmpty } from '../subscribers/sample.js';
+import { importSamplesIfEmbedded } from '../subscribers/sample.js';
 import { formatShortDate } from '../time.js';
 import { preflight, type PreflightFinding } from './preflight.js';
 
@@ -57,9 +57,15 @@ export function parseQuery(params: URLSearchParams): PreviewQuery {
   };
 }
 
+/** What the query asks `previewMessage` for; an unusable subscriber address previews the sample reader. */
+export function previewInput(query: PreviewQuery): PreviewInput {
+  const subscriber = query.subscriber ? checkAddress(query.subscriber) : undefined;
+  return { cadence: query.cadence, email: subscriber?.ok ? subscriber.address : undefined, ...(query.topics.length ? { categories: query.topics } : {}) };
+}
+
 export function toPageError(error: unknown): PageError {
   if (isDigestError(error)) return { kind: error.kind, message: error.message, problems: error.problems };
-  return { kind: 'Error', message: error instanceof Error ? error.message : String(error), problems: [] };
+  return { kind: 'Error', message: messageOf(error), problems: [] };
 }
 
 /**
@@ -69,7 +75,7 @@ export function toPageError(error: unknown): PageError {
 export async function previewApp(config: Config): Promise<App> {
   const app = await createApp(config, { dryRun: true, logger: silentLogger });
   try {
-    if (!config.smtpUrl) await importSampleSubscribersIfEmpty(app.store, config.sampleSubscribers, app.now());
+    await importSamplesIfEmbedded(app);
     return app;
   } catch (error) {
     await app.close();
@@ -85,8 +91,7 @@ export async function buildModel(loadConfig: () => Config, query: PreviewQuery):
     app = await previewApp(config);
     model.from = `${app.sender.from.name} <${app.sender.from.address}>`;
     model.subscribers = await pickerSubscribers(app);
-    const email = query.subscriber ? checkAddress(query.subscriber) : undefined;
-    const result = await previewMessage(app, { cadence: query.cadence, email: email?.ok ? email.address : undefined, ...(query.topics.length ? { categories: query.topics } : {}) });
+    const result = await previewMessage(app, previewInput(query));
     model.result = result;
     model.topics = allTopics(result);
     model.leftOut = leftOutItems(result, config.timezone);

@@ -1,3 +1,5 @@
+import { SUBJECT_LENGTH as MAX_SUBJECT_LENGTH } from '../render/view-model.js';
+
 /**
  * Checks an editor wants before an edition goes out, on the message exactly as it would be sent:
  * Gmail clipping, images without alt text, links that are not absolute https, an over-long
@@ -23,8 +25,6 @@ export interface PreflightFinding {
 
 /** Gmail shows "[Message clipped]" once the HTML passes about 102 KB. */
 export const GMAIL_CLIP_BYTES = 102 * 1024;
-/** Past this the inbox line is cut on most clients (RFC 5322's recommended line length). */
-export const MAX_SUBJECT_LENGTH = 78;
 const MAX_LISTED = 8;
 
 export function preflight(input: PreflightInput): PreflightFinding[] {

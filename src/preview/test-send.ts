@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { previewMessage } from '../edition/preview-message.js';
 import { checkAddress } from '../mail/address.js';
 import { loadDkimSigner } from '../mail/dkim.js';
-import { previewApp, toPageError, type PreviewQuery } from './model.js';
+import { previewApp, previewInput, toPageError, type PreviewQuery } from './model.js';
 
 /**
  * "Send a test": the previewed message, built by the same code as `digest send`, goes to one
@@ -21,22 +21,15 @@ export async function sendTest(config: Config, query: PreviewQuery, to: string):
   if (!address.ok) return { ok: false, status: 400, message: `"${to}" is not a usable address: ${address.reason}` };
   const app = await previewApp(config);
   try {
-    const subscriber = query.subscriber ? checkAddress(query.subscriber) : undefined;
-    const result = await previewMessage(app, {
-      cadence: query.cadence,
-      email: subscriber?.ok ? subscriber.address : undefined,
-      ...(query.topics.length ? { categories: query.topics } : {}),
-      testRecipient: address.address,
-    });
+    const result = await previewMessage(app, { ...previewInput(query), testRecipient: address.address });
     if (!result.message) return { ok: false, status: 400, message: 'Nothing to send: this preview has no posts.' };
-    const messageId = /^Message-ID: (.+)$/im.exec(result.message.eml.toString('latin1'))?.[1]?.trim() ?? '<test@localhost>';
     const transport = defaultTransport(config);
     const where = transport.description;
     try {
       await transport.verify();
       // Signed like a real delivery when DKIM is configured, so the test shows what receivers check.
       const eml = config.dkim ? await loadDkimSigner(config.dkim, app.now).sign(result.message.eml) : result.message.eml;
-      const outcome = await transport.send({ from: app.sender.from.address, to: address.address, messageId }, eml, async () => true);
+      const outcome = await transport.send({ from: app.sender.from.address, to: address.address, messageId: result.message.messageId }, eml, async () => true);
       if (outcome.status === 'sent') return { ok: true, status: 200, message: `Sent "${result.message.subject}" to ${address.address} via ${where}.` };
       const response = 'response' in outcome ? outcome.response : outcome.status;
       return { ok: false, status: 502, message: `Not sent to ${address.address} via ${where}: ${response}` };

@@ -1,3 +1,6 @@
+import { escapeHtml } from '../text.js';
+import { personalLinks, type TokenSigner } from '../tokens.js';
+
 /**
  * Per-subscriber values are rendered as opaque tokens and substituted into the finished message,
  * so the expensive render (Handlebars + MJML + MIME) happens once per segment, not per subscriber.
@@ -33,8 +36,9 @@ export function greetingFor(name: string | null | undefined): string {
   return first ? `Hi ${first},` : 'Hello,';
 }
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** One reader's personal values: greeting, address and the signed links built from PUBLIC_URL. */
+export function personalValuesFor(signer: TokenSigner, publicUrl: string, reader: { id: number; name: string; email: string }): PersonalValues {
+  return { greeting: greetingFor(reader.name), email: reader.email, ...personalLinks(signer, publicUrl, reader.id) };
 }
 
 /** Fills the tokens in rendered HTML or text directly (previews; sending works on encoded bytes). */

@@ -1,10 +1,10 @@
 import mjml2html from 'mjml';
-import { TemplateError } from '../errors.js';
+import { messageOf, TemplateError } from '../errors.js';
 import type { CompiledTemplates } from './templates.js';
 import type { DigestView } from './view-model.js';
 
 /**
- * Stages 4–6: Handlebars → MJML → HTML, and the plain-text part. Runs once per segment (distinct
+ * Stages 4–5: Handlebars → MJML → HTML, and the plain-text part. Runs once per segment (distinct
  * post selection); the result still holds the personal tokens.
  */
 export interface RenderedDigest {
@@ -30,8 +30,7 @@ async function compileMjml(source: string): Promise<{ html: string; warnings: st
     if (!result.html.includes('<body')) throw new Error(warnings.join('; ') || 'no HTML produced');
     return { html: result.html, warnings };
   } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new TemplateError('MJML_INVALID', `templates: the MJML produced by the templates could not be compiled: ${detail}`, { cause });
+    throw new TemplateError('MJML_INVALID', `templates: the MJML produced by the templates could not be compiled: ${messageOf(cause)}`, { cause });
   }
 }
 

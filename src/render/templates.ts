@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
-import { TemplateError } from '../errors.js';
+import { messageOf, TemplateError } from '../errors.js';
 
 /**
  * Loads and compiles the editor's templates once: the MJML layout, the plain-text layout and every
@@ -80,7 +80,7 @@ function compileFile(handlebars: typeof Handlebars, file: string, source: string
 }
 
 function templateError(file: string, error: unknown): TemplateError {
-  const raw = error instanceof Error ? error.message : String(error);
+  const raw = messageOf(error);
   const line = (error as { lineNumber?: number }).lineNumber ?? Number(/on line (\d+)/.exec(raw)?.[1] ?? 0);
   const firstLine = raw.split('\n')[0] ?? raw;
   const detail = /not defined in/.test(raw)

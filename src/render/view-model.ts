@@ -16,7 +16,7 @@ export interface EditionInfo {
 
 export type Cadence = 'daily' | 'weekly' | 'monthly';
 export const CADENCES: readonly Cadence[] = ['daily', 'weekly', 'monthly'];
-const CADENCE_LABEL: Record<Cadence, string> = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' };
+export const CADENCE_LABEL: Record<Cadence, string> = { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' };
 
 export interface Publication {
   name: string;
@@ -26,13 +26,15 @@ export interface Publication {
   sender: { name: string; email: string; postalAddress: string };
 }
 
-const SUBJECT_LENGTH = 78;
+/** What an inbox line shows before cutting (RFC 5322's recommended line length): subjects fit it. */
+export const SUBJECT_LENGTH = 78;
 
 export function buildViewModel(edition: EditionInfo, posts: Post[], publication: Publication) {
   const groups = groupByTopic(posts);
   const ordered = groups.flatMap((group) => group.posts);
   const first = ordered[0];
   const subject = subjectFor(edition, ordered);
+  const tokens = personalTokens();
   return {
     publication: { name: publication.name, siteUrl: publication.siteUrl },
     edition: {
@@ -51,11 +53,11 @@ export function buildViewModel(edition: EditionInfo, posts: Post[], publication:
     links: {
       viewInBrowser: new URL(`archive/${edition.number}`, publication.publicUrl).href,
       archive: new URL('archive', publication.publicUrl).href,
-      unsubscribe: personalTokens().unsubscribeUrl,
-      preferences: personalTokens().preferencesUrl,
+      unsubscribe: tokens.unsubscribeUrl,
+      preferences: tokens.preferencesUrl,
     },
     sender: publication.sender,
-    personal: { greeting: personalTokens().greeting, email: personalTokens().email },
+    personal: { greeting: tokens.greeting, email: tokens.email },
   };
 }
 

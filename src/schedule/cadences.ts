@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { ConfigError, isDigestError } from '../errors.js';
+import { invalidConfig, type Config } from '../config.js';
+import { isDigestError } from '../errors.js';
 import { compileSchedule } from './occurrences.js';
 import type { CadenceSchedule } from './scheduler.js';
 
@@ -18,9 +18,7 @@ export function configuredSchedules(config: Config): CadenceSchedule[] {
       return [{ cadence, schedule }];
     } catch (error) {
       if (!isDigestError(error)) throw error;
-      throw new ConfigError('CONFIG_INVALID', 'The configuration is invalid; fix these variables in the environment or .env:', {
-        problems: [`${variable} ${error.message.replace(/^The schedule /, '')} (got ${JSON.stringify(expression)})`],
-      });
+      throw invalidConfig([`${variable} ${error.message.replace(/^The schedule /, '')} (got ${JSON.stringify(expression)})`]);
     }
   });
 }

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App } from '../app.js';
 import { ConfigError, messageOf } from '../errors.js';
-import { importSampleSubscribersIfEmpty } from '../subscribers/sample.js';
+import { importSamplesIfEmbedded } from '../subscribers/sample.js';
 import { healthzRoute } from '../web/healthz.js';
 import { startWebServer, type RunningWebServer } from '../web/server.js';
 import { configuredSchedules, graceMsOf } from './cadences.js';
@@ -76,13 +76,6 @@ async function shutdown(app: App, signal: NodeJS.Signals, stopWork: () => Promis
     clearTimeout(deadline);
   }
   app.logger.info('shutdown.done', { signal });
-}
-
-/** The embedded default, as `digest send` does it: an empty list gets the sample subscribers. */
-async function importSamplesIfEmbedded(app: App, out: (line: string) => void): Promise<void> {
-  if (app.config.smtpUrl) return;
-  const imported = await importSampleSubscribersIfEmpty(app.store, app.config.sampleSubscribers, app.now());
-  if (imported) out(`No subscribers yet: added ${imported} sample subscribers from ${app.config.sampleSubscribers}.`);
 }
 
 function portInUse(port: number) {

@@ -6,7 +6,8 @@ import type { TickStore } from './ticks.js';
  * The store ports. Async on purpose, although SQLite answers synchronously: a PostgreSQL store for
  * several instances sharing one database must fit behind the same interfaces.
  */
-export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced';
+export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced'] as const;
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
 
 export interface Subscriber {
   id: number;

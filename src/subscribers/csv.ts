@@ -1,6 +1,6 @@
 import { checkAddress } from '../mail/address.js';
 import { CADENCES, type Cadence } from '../render/view-model.js';
-import type { Subscriber, SubscriberInput, SubscriberStatus } from '../store/store.js';
+import { SUBSCRIBER_STATUSES as STATUSES, type Subscriber, type SubscriberInput, type SubscriberStatus } from '../store/store.js';
 import { plainLine } from '../text.js';
 
 /**
@@ -14,7 +14,6 @@ export interface CsvImport {
 }
 
 const COLUMNS = ['email', 'name', 'categories', 'cadence', 'status'] as const;
-const STATUSES: SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
 
 export function parseSubscriberCsv(text: string): CsvImport {
   const { records, unclosed } = parseCsv(text.replace(/^\uFEFF/, ''));

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
-import { escapeHtml, fillTokens, type PersonalValues } from '../render/personal.js';
+import { fillTokens, type PersonalValues } from '../render/personal.js';
 import type { Edition } from '../store/store.js';
+import { escapeHtml } from '../text.js';
 import { formatLongDate } from '../time.js';
 import type { WebContext } from './context.js';
 import { sendPage } from './respond.js';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { TemplateError } from '../errors.js';
+import { messageOf, TemplateError } from '../errors.js';
 
 /**
  * The web pages and the sign-up emails are Handlebars templates in `templates/web/`, edited like the
@@ -32,7 +32,7 @@ export async function loadPages(webDir: string): Promise<Pages> {
       compiled.set(name, handlebars.compile(source, { strict: false, noEscape: name.endsWith('.txt') }));
       handlebars.precompile(source);
     } catch (cause) {
-      throw new TemplateError('TEMPLATE_INVALID', `templates/web/${file}: ${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}`, { cause });
+      throw new TemplateError('TEMPLATE_INVALID', `templates/web/${file}: ${messageOf(cause).split('\n')[0]}`, { cause });
     }
   }
   const css = await readFile(join(webDir, 'site.css'), 'utf8').catch(() => '');

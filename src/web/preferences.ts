@@ -4,7 +4,7 @@ import type { Subscriber } from '../store/store.js';
 import { plainLine } from '../text.js';
 import type { WebContext } from './context.js';
 import { formToken, formTokenValid } from './form-token.js';
-import { badRequest, cadenceOptions, field, invalidLink, pickTopics, sendPage, topicOptions } from './respond.js';
+import { badRequest, cadenceOptions, field, pickTopics, sendPage, topicOptions, withSignedLink } from './respond.js';
 
 /**
  * Preferences from the signed link in every email: name, topics, cadence, unsubscribe and
@@ -13,21 +13,17 @@ import { badRequest, cadenceOptions, field, invalidLink, pickTopics, sendPage, t
  */
 export function preferencesRoutes(web: Hono, ctx: WebContext): void {
   web.get('/preferences', (c) => sendPage(ctx, c, 'link-help', 'Preferences', { heading: 'Your preferences', action: 'preferences' }));
-  web.get('/preferences/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('preferences', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    return preferencesPage(ctx, c, subscriber);
-  });
-  web.post('/preferences/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('preferences', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    const body = await c.req.parseBody({ all: true });
-    if (!formTokenValid(ctx, field(body, 'form'), subscriber.id)) return badRequest(ctx, c, 'This form is too old. Open the preferences link again.');
-    const action = field(body, 'action');
-    if (action === 'save') return save(ctx, c, subscriber, body);
-    if (action === 'unsubscribe' || action === 'resubscribe') return changeStatus(ctx, c, subscriber, action);
-    return badRequest(ctx, c, 'Use one of the buttons on the preferences page.');
-  });
+  web.get('/preferences/:token', withSignedLink(ctx, 'preferences', (c, subscriber) => preferencesPage(ctx, c, subscriber)));
+  web.post('/preferences/:token', withSignedLink(ctx, 'preferences', (c, subscriber) => submit(ctx, c, subscriber)));
+}
+
+async function submit(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
+  const body = await c.req.parseBody({ all: true });
+  if (!formTokenValid(ctx, field(body, 'form'), subscriber.id)) return badRequest(ctx, c, 'This form is too old. Open the preferences link again.');
+  const action = field(body, 'action');
+  if (action === 'save') return save(ctx, c, subscriber, body);
+  if (action === 'unsubscribe' || action === 'resubscribe') return changeStatus(ctx, c, subscriber, action);
+  return badRequest(ctx, c, 'Use one of the buttons on the preferences page.');
 }
 
 async function preferencesPage(ctx: WebContext, c: Context, subscriber: Subscriber, extra: { notice?: string; error?: string } = {}, status: 200 | 400 = 200): Promise<Response> {

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Cadence } from '../render/view-model.js';
+import { CADENCE_LABEL, type Cadence } from '../render/view-model.js';
+import type { Subscriber } from '../store/store.js';
+import type { TokenPurpose } from '../tokens.js';
 import type { WebContext } from './context.js';
 
 /** Shared answers: a page in the layout, and the one answer every bad link gets. */
@@ -25,20 +27,28 @@ export function invalidLink(ctx: WebContext, c: Context): Promise<Response> {
   return sendPage(ctx, c, 'invalid-link', 'This link does not work', {}, 404);
 }
 
+/** A route behind a signed link: runs with the subscriber its `:token` names, else answers `invalidLink`. */
+export function withSignedLink(ctx: WebContext, purpose: TokenPurpose, handler: (c: Context, subscriber: Subscriber) => Promise<Response>) {
+  return async (c: Context): Promise<Response> => {
+    const subscriber = await ctx.subscriberFor(purpose, c.req.param('token') ?? '');
+    return subscriber ? handler(c, subscriber) : invalidLink(ctx, c);
+  };
+}
+
 export function badRequest(ctx: WebContext, c: Context, message: string): Promise<Response> {
   return sendPage(ctx, c, 'message', 'That did not work', { heading: 'That did not work', message }, 400);
 }
 
-const CADENCE_TEXT: Record<Cadence, { label: string; hint: string }> = {
-  weekly: { label: 'Weekly', hint: 'one email a week' },
-  daily: { label: 'Daily', hint: 'one email a day, when there is something new' },
-  monthly: { label: 'Monthly', hint: 'one email a month' },
+const CADENCE_HINT: Record<Cadence, string> = {
+  weekly: 'one email a week',
+  daily: 'one email a day, when there is something new',
+  monthly: 'one email a month',
 };
 
 /** The cadence radio buttons: the enabled ones, plus the subscriber's own if it was disabled since. */
 export function cadenceOptions(ctx: WebContext, selected: Cadence): { value: Cadence; label: string; hint: string; checked: boolean }[] {
   const offered = ctx.cadences.includes(selected) ? ctx.cadences : [...ctx.cadences, selected];
-  return offered.map((value) => ({ value, ...CADENCE_TEXT[value], checked: value === selected }));
+  return offered.map((value) => ({ value, label: CADENCE_LABEL[value], hint: CADENCE_HINT[value], checked: value === selected }));
 }
 
 /** Topic checkboxes: every known topic plus any the subscriber has that posts no longer use. */

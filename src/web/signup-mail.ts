@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { App } from '../app.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from '../mail/headers.js';
-import { newBoundary, partHeaders } from '../mail/message.js';
+import { alternativeHeaders, newBoundary, newMessageId, partStart } from '../mail/message.js';
 import { encodeQuotedPrintable } from '../mail/quoted-printable.js';
 import type { Subscriber } from '../store/store.js';
+import { signedLink } from '../tokens.js';
 import type { Pages } from './pages.js';
 
 /**
@@ -19,21 +19,19 @@ const CRLF = '\r\n';
 
 export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscriber, kind: SignupMailKind): Promise<void> {
   const now = app.now();
-  const link = (path: string) => new URL(path, app.config.publicUrl).href;
   const view = {
     publication: { name: app.publication.name, postalAddress: app.publication.sender.postalAddress, senderName: app.publication.sender.name },
     name: subscriber.name,
     email: subscriber.email,
-    confirmUrl: link(`confirm/${app.signer.sign('confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS))}`),
-    preferencesUrl: link(`preferences/${app.signer.sign('preferences', subscriber.id)}`),
+    confirmUrl: signedLink(app.signer, app.config.publicUrl, 'confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS)),
+    preferencesUrl: signedLink(app.signer, app.config.publicUrl, 'preferences', subscriber.id),
     expiresInHours: CONFIRM_TTL_MS / 3_600_000,
   };
   const [firstLine = '', ...rest] = pages.raw(`email/${kind}.txt`, view).split('\n');
   const subject = /^Subject:\s*(.*)$/i.exec(firstLine)?.[1] ?? `${app.publication.name}`;
   const text = `${rest.join('\n').trim()}\n`;
   const html = pages.raw(`email/${kind}.html`, view);
-  const domain = app.config.from.address.split('@')[1] ?? 'localhost';
-  const messageId = `<${kind}.s${subscriber.id}.${randomBytes(6).toString('hex')}@${domain}>`;
+  const messageId = newMessageId(app.sender.domain, kind, subscriber.id);
   const raw = buildMessage(app, subscriber, { subject, text, html, messageId, date: now });
   const outcome = await app.transport.send({ from: app.config.from.address, to: subscriber.email, messageId }, raw, async () => true);
   const event = outcome.status === 'sent' ? 'signup.mail_sent' : 'signup.mail_failed';
@@ -42,7 +40,7 @@ export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscri
 
 function buildMessage(app: App, subscriber: Subscriber, mail: { subject: string; text: string; html: string; messageId: string; date: Date }): Buffer {
   const boundary = newBoundary('signup');
-  const part = (type: string, body: string) => `--${boundary}${CRLF}${partHeaders(type)}${encodeQuotedPrintable(body)}${CRLF}`;
+  const part = (type: string, body: string) => `${partStart(boundary, type)}${encodeQuotedPrintable(body)}${CRLF}`;
   const headers = [
     headerLine('From', formatMailbox(app.sender.from)),
     headerLine('To', formatMailbox({ name: subscriber.name, address: subscriber.email })),
@@ -50,8 +48,7 @@ function buildMessage(app: App, subscriber: Subscriber, mail: { subject: string;
     headerLine('Date', formatDateHeader(mail.date)),
     headerLine('Message-ID', mail.messageId),
     'Auto-Submitted: auto-generated',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    ...alternativeHeaders(boundary),
   ].join(CRLF);
   return Buffer.from(`${headers}${CRLF}${CRLF}${part('text/plain', mail.text)}${part('text/html', mail.html)}--${boundary}--${CRLF}`);
 }

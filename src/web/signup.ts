@@ -1,9 +1,11 @@
 import type { Context, Hono } from 'hono';
 import { checkAddress } from '../mail/address.js';
 import type { Cadence } from '../render/view-model.js';
+import type { Subscriber } from '../store/store.js';
 import { plainLine } from '../text.js';
+import { signedLink } from '../tokens.js';
 import type { WebContext } from './context.js';
-import { badRequest, cadenceOptions, field, invalidLink, pickTopics, sendPage, topicOptions } from './respond.js';
+import { badRequest, cadenceOptions, field, pickTopics, sendPage, topicOptions, withSignedLink } from './respond.js';
 import { sendSignupMail, type SignupMailKind } from './signup-mail.js';
 
 /**
@@ -15,19 +17,15 @@ import { sendSignupMail, type SignupMailKind } from './signup-mail.js';
 export function signupRoutes(web: Hono, ctx: WebContext): void {
   web.get('/', (c) => signupForm(ctx, c, { email: '', name: '', topics: [], cadence: 'weekly' }));
   web.post('/subscribe', (c) => subscribe(ctx, c));
-  web.get('/confirm/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('confirm', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    return sendPage(ctx, c, 'confirm', 'Confirm your subscription', { email: subscriber.email });
-  });
+  web.get('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => sendPage(ctx, c, 'confirm', 'Confirm your subscription', { email: subscriber.email })));
   // Confirming takes a POST: a mail scanner that opens the link must not subscribe anyone.
-  web.post('/confirm/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('confirm', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    if (subscriber.status !== 'active') await ctx.app.store.setStatus(subscriber.id, 'active', ctx.app.now());
-    ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
-    return sendPage(ctx, c, 'confirmed', 'You are subscribed', { email: subscriber.email, preferencesUrl: ctx.link(`preferences/${ctx.app.signer.sign('preferences', subscriber.id)}`) });
-  });
+  web.post('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => confirm(ctx, c, subscriber)));
+}
+
+async function confirm(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
+  if (subscriber.status !== 'active') await ctx.app.store.setStatus(subscriber.id, 'active', ctx.app.now());
+  ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
+  return sendPage(ctx, c, 'confirmed', 'You are subscribed', { email: subscriber.email, preferencesUrl: signedLink(ctx.app.signer, ctx.app.config.publicUrl, 'preferences', subscriber.id) });
 }
 
 interface SignupValues {
@@ -86,7 +84,7 @@ async function register(ctx: WebContext, values: SignupValues): Promise<void> {
   await mailWhenReady(ctx, subscriber, kind);
 }
 
-async function mailWhenReady(ctx: WebContext, subscriber: Parameters<typeof sendSignupMail>[2], kind: SignupMailKind): Promise<void> {
+async function mailWhenReady(ctx: WebContext, subscriber: Subscriber, kind: SignupMailKind): Promise<void> {
   await ctx.transportReady();
   await sendSignupMail(ctx.app, await ctx.pages(), subscriber, kind);
 }

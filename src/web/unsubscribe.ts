@@ -1,8 +1,9 @@
 import type { Context, Hono } from 'hono';
 import type { Subscriber } from '../store/store.js';
+import { signedLink } from '../tokens.js';
 import type { WebContext } from './context.js';
 import { formToken, formTokenValid } from './form-token.js';
-import { badRequest, field, invalidLink, sendPage } from './respond.js';
+import { badRequest, field, sendPage, withSignedLink } from './respond.js';
 
 /**
  * RFC 8058 one-click unsubscribe at the List-Unsubscribe URL. A POST with the body
@@ -13,27 +14,18 @@ import { badRequest, field, invalidLink, sendPage } from './respond.js';
  */
 export function unsubscribeRoutes(web: Hono, ctx: WebContext): void {
   web.get('/unsubscribe', (c) => sendPage(ctx, c, 'link-help', 'Unsubscribe', { heading: 'Unsubscribe', action: 'unsubscribe' }));
-  web.get('/unsubscribe/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    return unsubscribePage(ctx, c, subscriber);
-  });
-  web.post('/unsubscribe/:token', async (c) => {
-    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    const body = await c.req.parseBody();
-    if (field(body, 'List-Unsubscribe') !== 'One-Click') return badRequest(ctx, c, 'To unsubscribe, use the button on the unsubscribe page.');
-    if (subscriber.status !== 'unsubscribed') await ctx.app.store.setStatus(subscriber.id, 'unsubscribed', ctx.app.now());
-    ctx.app.logger.info('subscriber.unsubscribed', { subscriber: subscriber.id, via: 'one-click' });
-    return sendPage(ctx, c, 'unsubscribed', 'You are unsubscribed', { email: subscriber.email, preferencesUrl: preferencesUrl(ctx, subscriber) });
-  });
-  web.post('/unsubscribe/:token/topic', async (c) => {
-    const subscriber = await ctx.subscriberFor('unsubscribe', c.req.param('token'));
-    if (!subscriber) return invalidLink(ctx, c);
-    const body = await c.req.parseBody();
-    if (!formTokenValid(ctx, field(body, 'form'), subscriber.id)) return badRequest(ctx, c, 'This form is too old. Open the unsubscribe link again.');
-    return stopTopic(ctx, c, subscriber, field(body, 'topic'));
-  });
+  web.get('/unsubscribe/:token', withSignedLink(ctx, 'unsubscribe', (c, subscriber) => unsubscribePage(ctx, c, subscriber)));
+  web.post('/unsubscribe/:token', withSignedLink(ctx, 'unsubscribe', (c, subscriber) => oneClick(ctx, c, subscriber)));
+  web.post('/unsubscribe/:token/topic', withSignedLink(ctx, 'unsubscribe', (c, subscriber) => stopTopic(ctx, c, subscriber)));
+}
+
+/** RFC 8058: the body `List-Unsubscribe=One-Click` unsubscribes at once, committed before the answer. */
+async function oneClick(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
+  const body = await c.req.parseBody();
+  if (field(body, 'List-Unsubscribe') !== 'One-Click') return badRequest(ctx, c, 'To unsubscribe, use the button on the unsubscribe page.');
+  if (subscriber.status !== 'unsubscribed') await ctx.app.store.setStatus(subscriber.id, 'unsubscribed', ctx.app.now());
+  ctx.app.logger.info('subscriber.unsubscribed', { subscriber: subscriber.id, via: 'one-click' });
+  return sendPage(ctx, c, 'unsubscribed', 'You are unsubscribed', { email: subscriber.email, preferencesUrl: preferencesUrl(ctx, subscriber) });
 }
 
 async function unsubscribePage(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
@@ -50,7 +42,10 @@ async function unsubscribePage(ctx: WebContext, c: Context, subscriber: Subscrib
 }
 
 /** Stops one topic. Stopping the last one left means no digest at all, so that unsubscribes. */
-async function stopTopic(ctx: WebContext, c: Context, subscriber: Subscriber, topic: string): Promise<Response> {
+async function stopTopic(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
+  const body = await c.req.parseBody();
+  if (!formTokenValid(ctx, field(body, 'form'), subscriber.id)) return badRequest(ctx, c, 'This form is too old. Open the unsubscribe link again.');
+  const topic = field(body, 'topic');
   const current = subscriber.categories.length > 0 ? subscriber.categories : await ctx.topics();
   const remaining = current.filter((t) => t.toLowerCase() !== topic.trim().toLowerCase());
   if (remaining.length === current.length) return badRequest(ctx, c, 'Choose one of your topics.');
@@ -65,5 +60,5 @@ async function stopTopic(ctx: WebContext, c: Context, subscriber: Subscriber, to
 }
 
 function preferencesUrl(ctx: WebContext, subscriber: Subscriber): string {
-  return ctx.link(`preferences/${ctx.app.signer.sign('preferences', subscriber.id)}`);
+  return signedLink(ctx.app.signer, ctx.app.config.publicUrl, 'preferences', subscriber.id);
 }

@@ -5,7 +5,6 @@ import { isDigestError } from '../../errors.js';
 import { collectPosts } from '../../posts/collect.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
-import { loadTemplates } from '../../render/templates.js';
 import { buildViewModel } from '../../render/view-model.js';
 import type { Command } from '../command.js';
 
@@ -35,9 +34,9 @@ export const checkCommand: Command = {
 async function checkTemplates(config: Config, posts: Post[], out: (line: string) => void): Promise<number> {
   const app = await createApp(config, { dryRun: true });
   try {
-    const templates = await loadTemplates(config.templatesDir);
+    const templates = await app.templates();
     const sample = posts.length > 0 ? posts.slice(0, config.maxPosts) : [];
-    const rendered = await renderDigest(templates, buildViewModel({ number: 1, cadence: 'weekly', date: new Date() }, sample, app.publication));
+    const rendered = await renderDigest(templates, buildViewModel({ number: 1, cadence: 'weekly', date: app.now() }, sample, app.publication));
     for (const warning of rendered.warnings) out(`warning: ${basename(config.templatesDir)}/digest.mjml.hbs (the MJML it produces) ${warning}`);
     out(`Templates: ok (${templates.files.join(', ')})`);
     return 0;

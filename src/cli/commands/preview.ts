@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { dotEnvFile } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { UsageError } from '../../errors.js';
 import { previewApp } from '../../preview/model.js';
 import { startPreviewServer } from '../../preview/server.js';
-import type { Command } from '../command.js';
+import { untilStopSignal, type Command } from '../command.js';
 
 export const previewCommand: Command = {
   name: 'preview',
@@ -16,16 +16,13 @@ export const previewCommand: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${values.port}")`);
     const config = loadConfig();
     const past = await pastEditions(config);
-    const server = await startPreviewServer({ loadConfig, envFile: resolve(process.env.DOTENV_FILE ?? '.env'), port, logger: createLogger() });
+    const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger() });
     if (port !== 0 && server.port !== port) out(`Port ${port} is taken; using ${server.port}.`);
     out(`Preview of the next digest: ${server.url}`);
     out(past.length ? `Past editions (newest first; all at ${server.url}editions):` : 'No edition has been sent yet.');
     for (const line of past) out(`  ${line}`);
     out('Watching posts, templates and .env; press Ctrl-C to stop.');
-    await new Promise<void>((done) => {
-      process.once('SIGINT', done);
-      process.once('SIGTERM', done);
-    });
+    await untilStopSignal();
     await server.close();
     return 0;
   },

@@ -4,7 +4,7 @@ import { runSend, type SendReport } from '../../pipeline.js';
 import { formatProblem } from '../../posts/post.js';
 import { CADENCES, type Cadence } from '../../render/view-model.js';
 import { describeReason } from '../../select.js';
-import { importSampleSubscribersIfEmpty } from '../../subscribers/sample.js';
+import { importSamplesIfEmbedded } from '../../subscribers/sample.js';
 import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 
@@ -18,10 +18,7 @@ export const sendCommand: Command = {
     const config = loadConfig();
     const app = await createApp(config, { dryRun: values['dry-run'] === true });
     try {
-      if (!config.smtpUrl) {
-        const imported = await importSampleSubscribersIfEmpty(app.store, config.sampleSubscribers, app.now());
-        if (imported) out(`No subscribers yet: added ${imported} sample subscribers from ${config.sampleSubscribers}.`);
-      }
+      await importSamplesIfEmbedded(app, out);
       const report = await runSend(app, { cadence, progress: true });
       printReport(report, out, { dryRun: values['dry-run'] === true, destination: app.transport.description });
       return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;

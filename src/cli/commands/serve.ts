@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { startWebServer } from '../../web/server.js';
-import type { Command } from '../command.js';
+import { untilStopSignal, type Command } from '../command.js';
 
 /** `digest serve`: the public web server (sign-up, preferences, unsubscribe, archive) until SIGINT/SIGTERM. */
 export const serveCommand: Command = {
@@ -18,10 +18,7 @@ export const serveCommand: Command = {
       throw error;
     });
     out(`Listening on ${server.url} (links use ${config.publicUrl}). Stop with Ctrl-C.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopSignal();
     await server.close();
     await app.close();
     out('Stopped.');

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
-import type { SubscriberStatus } from '../../store/store.js';
+import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
 import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
 import { subscriberStats } from '../../subscribers/stats.js';
 import { plainLine } from '../../text.js';
@@ -15,17 +15,16 @@ type Action = (context: CommandContext, app: Awaited<ReturnType<typeof createApp
 const ACTIONS: Record<string, Action> = {
   async add({ out }, app, args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, categories: { type: 'string' }, cadence: { type: 'string' } } });
-    const address = checkAddress(positionals[0] ?? '');
-    if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${positionals[0] ?? ''}" ${address.reason}.`);
+    const address = addressArgument(positionals[0]);
     const row = {
-      email: address.address,
+      email: address,
       status: 'active' as const,
       ...(values.name === undefined ? {} : { name: plainLine(values.name) }),
       ...(values.categories === undefined ? {} : { categories: splitCategories(values.categories) }),
       ...(values.cadence === undefined ? {} : { cadence: parseCadence(values.cadence) }),
     };
     const { added } = await app.store.upsertSubscribers([row], app.now());
-    out(`${added ? 'Added' : 'Updated'} ${address.address}.`);
+    out(`${added ? 'Added' : 'Updated'} ${address}.`);
     return 0;
   },
   async import({ out }, app, args) {
@@ -62,18 +61,22 @@ const ACTIONS: Record<string, Action> = {
     return 0;
   },
   async remove({ out }, app, args) {
-    const address = checkAddress(args[0] ?? '');
-    if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${args[0] ?? ''}" ${address.reason}.`);
-    const removed = await app.store.removeSubscriber(address.address);
-    out(removed ? `Removed ${address.address}.` : `${address.address} is not on the list.`);
+    const address = addressArgument(args[0]);
+    const removed = await app.store.removeSubscriber(address);
+    out(removed ? `Removed ${address}.` : `${address} is not on the list.`);
     return removed ? 0 : 1;
   },
 };
 
-const STATUSES: SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced'];
+/** The EMAIL argument, normalised by the one address rule. */
+function addressArgument(value = ''): string {
+  const address = checkAddress(value);
+  if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${value}" ${address.reason}.`);
+  return address.address;
+}
 
 function parseStatus(value: string): SubscriberStatus {
-  if ((STATUSES as string[]).includes(value)) return value as SubscriberStatus;
+  if ((STATUSES as readonly string[]).includes(value)) return value as SubscriberStatus;
   throw new UsageError('BAD_STATUS', `--status must be one of ${STATUSES.join(', ')} (got "${value}")`);
 }
 

@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isDigestError, StoreError } from '../../errors.js';
+import { isDigestError, messageOf, StoreError } from '../../errors.js';
 
 /**
  * SQLite failures after the database is open (a write lock held too long by another process, a
@@ -14,7 +14,7 @@ export interface SqliteProblem {
 
 export function sqliteProblem(error: unknown, file: string): SqliteProblem {
   const code = String((error as { code?: unknown }).code ?? '');
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return { reason: `the file is damaged or not a database: ${message}`, advice: 'Restore it from a backup, or move it aside to start a new one.' };
   }

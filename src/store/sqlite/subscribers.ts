@@ -57,6 +57,12 @@ export function subscriberStore(db: Db): SubscriberStore {
        AND (@category IS NULL OR categories = '[]' OR EXISTS (SELECT 1 FROM json_each(categories) WHERE lower(value) = lower(@category)))
      ORDER BY id LIMIT ${PAGE}`,
   );
+  const updateStatus = db.prepare(
+    `UPDATE subscribers SET status = @status, status_changed_at = @now,
+       confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
+     WHERE id = @id`,
+  );
+  const updateChoices = db.prepare('UPDATE subscribers SET name = ?, categories = ?, cadence = ? WHERE id = ?');
   const upsertAll = db.transaction((rows: SubscriberInput[], now: number) => {
     let added = 0;
     for (const row of rows) {
@@ -87,18 +93,12 @@ export function subscriberStore(db: Db): SubscriberStore {
       }
     },
     async setStatus(id, status, now) {
-      durably(db, () =>
-        db.prepare(
-          `UPDATE subscribers SET status = @status, status_changed_at = @now,
-             confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
-           WHERE id = @id`,
-        ).run({ id, status, now: now.getTime() }),
-      );
+      durably(db, () => updateStatus.run({ id, status, now: now.getTime() }));
     },
     async updatePreferences(id, changes) {
       const current = byId.get(id) as SubscriberRow | undefined;
       if (!current) return;
-      db.prepare('UPDATE subscribers SET name = ?, categories = ?, cadence = ? WHERE id = ?').run(
+      updateChoices.run(
         changes.name ?? current.name,
         changes.categories ? JSON.stringify(changes.categories) : current.categories,
         changes.cadence ?? current.cadence,

@@ -5,7 +5,7 @@ import { ConnectionLost, describeReply, ReplyReader, type SmtpReply } from './re
 
 /**
  * One SMTP session: greeting, EHLO, STARTTLS (a `tls.connect` upgrade of the same socket), AUTH
- * PLAIN or LOGIN. Sending a message is done by session.ts on top of `command`/`read`/`write`.
+ * PLAIN or LOGIN. Sending a message is done by message.ts on top of `command`/`read`/`write`.
  */
 export interface SmtpTarget {
   host: string;

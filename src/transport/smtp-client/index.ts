@@ -1,4 +1,4 @@
-import { DeliveryError } from '../../errors.js';
+import { DeliveryError, messageOf } from '../../errors.js';
 import type { Envelope, SendOutcome, Transport } from '../transport.js';
 import { defaultClientName, SmtpConnection, SmtpSetupError, type SmtpTarget } from './connection.js';
 import { sendOnSession } from './message.js';
@@ -81,7 +81,7 @@ export function parseSmtpUrl(url: string, timeoutMs: number): SmtpTarget {
 }
 
 function setupError(where: string, error: unknown): DeliveryError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const kind = error instanceof SmtpSetupError ? error.kind : 'unreachable';
   if (kind === 'auth') {
     return new DeliveryError('SMTP_AUTH', `The SMTP server ${where} refused the login (${message}). Nothing was sent: check the user and password in SMTP_URL.`, { cause: error });
