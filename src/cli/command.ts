@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { UsageError } from '../errors.js';
 
 /** What every CLI command receives: its arguments, where to print, and the validated config. */
 export interface CommandContext {
@@ -21,4 +22,12 @@ export function untilStopSignal(): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+}
+
+/** `--port N` for a serving command: a whole number from 0 (any free port) to 65535. */
+export function portOption(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${value}")`);
+  return port;
 }

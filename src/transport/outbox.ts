@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Envelope, SendOutcome, Transport } from './transport.js';
 
@@ -17,7 +17,10 @@ export function outboxTransport(dir: string): Transport {
       const name = envelope.messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.@_-]/g, '_');
       const file = join(dir, `${name}.eml`);
       await writeFile(`${file}.tmp`, message);
-      if (!(await beforeCommit())) return { status: 'aborted' };
+      if (!(await beforeCommit())) {
+        await rm(`${file}.tmp`, { force: true });
+        return { status: 'aborted' };
+      }
       await rename(`${file}.tmp`, file);
       return { status: 'sent', response: `written to ${file}` };
     },

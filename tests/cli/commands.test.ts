@@ -97,6 +97,12 @@ describe('digest subscribers', () => {
   });
 });
 
+describe('serving commands', () => {
+  it.each([['serve'], ['preview']])('digest %s refuses a --port that is not a port', async (command) => {
+    for (const port of ['abc', '-1', '70000', '3.5']) expect((await ws.cli(command, '--port', port)).code).toBe(1);
+  });
+});
+
 describe('configuration errors', () => {
   it('lists every invalid variable at once and never prints the secret', async () => {
     Object.assign(ws.env, { PORT: 'abc', DIGEST_SCHEDULE: 'every monday', DIGEST_SECRET: 'short-secret-value', DIGEST_TIMEZONE: 'Mars/Base' });

@@ -1,19 +1,19 @@
 import { parseArgs } from 'node:util';
 import { dotEnvFile } from '../../config.js';
 import { createLogger } from '../../logger.js';
-import { UsageError } from '../../errors.js';
 import { previewApp } from '../../preview/model.js';
 import { startPreviewServer } from '../../preview/server.js';
-import { untilStopSignal, type Command } from '../command.js';
+import { portOption, untilStopSignal, type Command } from '../command.js';
+
+const DEFAULT_PREVIEW_PORT = 4000;
 
 export const previewCommand: Command = {
   name: 'preview',
   usage: 'digest preview [--port N]',
   summary: 'serve, on 127.0.0.1, the digest `digest send` would send now, live-reloading on every change',
   async run({ args, out, loadConfig }) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string', default: '4000' } } });
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${values.port}")`);
+    const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
+    const port = portOption(values.port, DEFAULT_PREVIEW_PORT);
     const config = loadConfig();
     const past = await pastEditions(config);
     const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger() });

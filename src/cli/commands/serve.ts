@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { startWebServer } from '../../web/server.js';
-import { untilStopSignal, type Command } from '../command.js';
+import { portOption, untilStopSignal, type Command } from '../command.js';
 
 /** `digest serve`: the public web server (sign-up, preferences, unsubscribe, archive) until SIGINT/SIGTERM. */
 export const serveCommand: Command = {
@@ -12,7 +12,7 @@ export const serveCommand: Command = {
     const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
     const config = loadConfig();
     const app = await createApp(config);
-    const port = values.port === undefined ? config.port : Number(values.port);
+    const port = portOption(values.port, config.port);
     const server = await startWebServer(app, port, values.host ? { hostname: values.host } : {}).catch(async (error: unknown) => {
       await app.close();
       throw error;
