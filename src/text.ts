@@ -24,13 +24,34 @@ export function decodeEntities(text: string): string {
  */
 export function plainLine(input: string): string {
   // `[^<>]`, not `[^>]`: on a run of "<" without ">" the latter is quadratic (32 KB: over a second).
-  return decodeEntities(input.replace(/<[^<>]*>/g, ' '))
+  return decodeEntities(withoutScripts(input).replace(/<[^<>]*>/g, ' '))
     .replace(/<[^<>]*>/g, ' ')
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
     // Bidi overrides and isolates reorder what follows ("gnp.exe" shown as "exe.png"): dropped.
     .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * Drops `<script>…</script>` and `<style>…</style>` with what they hold: code is not text, and an
+ * excerpt must not read "alert(1)". An opening tag that is never closed is left to the tag
+ * stripper, so a title that merely mentions `<script>` keeps its words. One forward scan: linear.
+ */
+function withoutScripts(input: string): string {
+  const opening = /<(script|style)\b/gi;
+  const lower = input.toLowerCase();
+  let out = '';
+  let at = 0;
+  for (let match = opening.exec(input); match; match = opening.exec(input)) {
+    const close = lower.indexOf(`</${(match[1] ?? '').toLowerCase()}`, match.index);
+    if (close === -1) break;
+    const end = input.indexOf('>', close);
+    out += `${input.slice(at, match.index)} `;
+    at = end === -1 ? input.length : end + 1;
+    opening.lastIndex = at;
+  }
+  return out + input.slice(at);
 }
 
 /** Cuts at a word boundary and adds an ellipsis, so excerpts never end mid-word. */

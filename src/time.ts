@@ -22,9 +22,9 @@ export function formatLongDate(instant: Date, zone: string): string {
   );
 }
 
-/** "24 May 2023" in the given zone. */
+/** "24 May 2023", "22 September 2022" in the given zone. */
 export function formatShortDate(instant: Date, zone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric' }).format(instant);
+  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'long', year: 'numeric' }).format(instant);
 }
 
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -54,6 +54,9 @@ describe('digest send over real SMTP', () => {
     // The first title is cut at a word so the whole subject fits a phone's inbox line (78).
     expect(message.parsed.subject).toBe('Weekly digest #1: Why the North Korea–China trade increase could… and 9 more');
     expect(message.parsed.text).toContain('Hi Ada,');
+    // No web fonts: opening the email makes no request to a third party.
+    expect(message.parsed.html).not.toMatch(/fonts\.googleapis|@import/);
+    expect(message.parsed.text).toContain('24 May 2023 · by Benjamin Katzeff Silberstein');
     const zoe = smtp.to('zoë@example.org')[0]!;
     expect(zoe.parsed.to).toMatchObject({ value: [{ name: 'Zoë Ünal', address: 'zoë@example.org' }] });
   });
@@ -145,5 +148,31 @@ describe('digest send over real SMTP', () => {
       expect(parsed.html).toContain(unsubscribe!);
       expect(parsed.text).toContain(unsubscribe!);
     }
+  });
+});
+
+describe('stopped topics (excluded categories)', () => {
+  it('a post carrying a stopped topic never reaches the subscriber, whatever else it carries', async () => {
+    const app = await ws.app();
+    await app.store.upsertSubscribers(
+      [
+        { email: 'all-but-trade@example.org', status: 'active', excludedCategories: ['Trade'] },
+        { email: 'sanctions-not-trade@example.org', status: 'active', categories: ['Sanctions'], excludedCategories: ['trade'] },
+        { email: 'only-trade-stopped@example.org', status: 'active', categories: ['Trade'], excludedCategories: ['Trade'] },
+      ],
+      new Date(Date.now() - 60_000),
+    );
+    await app.close();
+    const report = await send();
+    expect(report.tally).toMatchObject({ sent: 2, skipped: 1 });
+    const trade = [0, 1, 2, 4, 6, 8].map((i) => SEED_TITLES[i]!);
+    const allButTrade = String(smtp.to('all-but-trade@example.org')[0]?.parsed.text);
+    for (const title of trade) expect(allButTrade).not.toContain(title);
+    for (const i of [3, 5, 7, 9]) expect(allButTrade).toContain(SEED_TITLES[i]);
+    // "Sanctions" posts: one also carries Trade (index 0), so only index 9 is left.
+    const sanctions = smtp.to('sanctions-not-trade@example.org')[0]!;
+    expect(sanctions.parsed.text).toContain(SEED_TITLES[9]);
+    expect(sanctions.parsed.text).not.toContain(SEED_TITLES[0]);
+    expect(smtp.to('only-trade-stopped@example.org')).toHaveLength(0);
   });
 });

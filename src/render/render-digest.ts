@@ -25,7 +25,9 @@ export async function renderDigest(templates: CompiledTemplates, view: DigestVie
 async function compileMjml(source: string): Promise<{ html: string; warnings: string[] }> {
   try {
     // ignoreIncludes: an mj-include would read files from disk; templates never need it.
-    const result = await mjml2html(source, { validationLevel: 'soft', ignoreIncludes: true, keepComments: false });
+    // fonts: {}: MJML would otherwise add Google Fonts links for any web font the styles name,
+    // a request to a third party each time the email is opened.
+    const result = await mjml2html(source, { validationLevel: 'soft', ignoreIncludes: true, keepComments: false, fonts: {} });
     const warnings = result.errors.map((e) => `MJML line ${e.line}: ${e.message}`);
     if (!result.html.includes('<body')) throw new Error(warnings.join('; ') || 'no HTML produced');
     return { html: result.html, warnings };

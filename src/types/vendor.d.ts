@@ -11,6 +11,7 @@ declare module 'mjml' {
     ignoreIncludes?: boolean;
     keepComments?: boolean;
     minify?: boolean;
+    fonts?: Record<string, string>;
   }
   export default function mjml2html(input: string, options?: MjmlOptions): Promise<{ html: string; errors: MjmlError[] }>;
 }

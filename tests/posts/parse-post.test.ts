@@ -66,6 +66,11 @@ describe('front matter', () => {
     expect(result.problems).toEqual([expect.objectContaining({ line: 4, severity: 'warning', message: expect.stringContaining('categries') })]);
   });
 
+  it('keeps code out of a derived excerpt: script and style contents are not text', () => {
+    const { post } = parse(valid.replace('First paragraph with **bold** text.', 'Fresh <script>alert(1)</script> body <style>p { color: red }</style>text.'));
+    expect(post?.excerpt).toBe('Fresh body text.');
+  });
+
   it('strips markup and line breaks from titles', () => {
     const { post } = parse(valid.replace('"Hello"', '"<b>Bold</b> move\\r\\nBcc: x@example.org"'));
     expect(post?.title).toBe('Bold move Bcc: x@example.org');
