@@ -141,14 +141,15 @@ describe('the editor preview in Chromium', () => {
 
   it('never runs a script from the email in the editor’s browser', async () => {
     const file = join(ws.dir, 'templates', 'digest.mjml.hbs');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('<mj-body', '<mj-raw><script>top.document.title = "pwned"; document.body.dataset.ran = "yes";</script></mj-raw><mj-body'));
-    const blocked: string[] = [];
-    page.on('console', (m) => blocked.push(m.text()));
+    const source = readFileSync(file, 'utf8');
+    writeFileSync(file, source.replace(/(<mj-body[^>]*>)/, '$1<mj-raw><script>top.document.title = "pwned"; document.body.dataset.ran = "yes";</script></mj-raw>'));
     await openPreview();
     await email().getByRole('link', { name: SEED_TITLES[0]!, exact: true }).first().waitFor(WAIT);
     expect(await page.title()).not.toBe('pwned');
     expect(await email().locator('body[data-ran]').count()).toBe(0);
-    expect(blocked.join('\n')).toMatch(/Blocked script execution|Content Security Policy/);
+    // The payload did reach the frame (so the test is not vacuous); the sandbox kept it from running.
+    const scripts = await email().locator('script').evaluateAll((nodes) => nodes.map((node) => node.textContent ?? '').join('\n'));
+    expect(scripts).toContain('top.document.title = "pwned"');
   });
 
   it('lists past editions and opens one as it was sent', async () => {

@@ -20,6 +20,15 @@ beforeEach(async () => {
 afterEach(() => f.close());
 
 describe('preview server content', () => {
+  it('the cadence picker offers only the cadences enabled in the configuration', async () => {
+    const options = async (query = '') => [...(await f.raw(`/${query}`)).body.matchAll(/<option value="(weekly|daily|monthly)"/g)].map((m) => m[1]);
+    expect(await options()).toEqual(['weekly']);
+    f.ws.env.DIGEST_DAILY_SCHEDULE = '0 7 * * *';
+    expect(await options()).toEqual(['daily', 'weekly']);
+    f.ws.env.DIGEST_MONTHLY_SCHEDULE = '0 9 1 * *';
+    expect(await options()).toEqual(['daily', 'weekly', 'monthly']);
+  });
+
   it('sends a test through SMTP with [TEST] in the subject and records nothing', async () => {
     await f.subscribe('ada@example.org');
     const response = await f.sendTest({ 'x-preview-token': f.preview.token, origin: `http://127.0.0.1:${f.preview.port}` });
@@ -90,7 +99,7 @@ describe('preview server content', () => {
     const page = (await f.raw('/?cadence=weekly&topic=Trade')).body;
     const leftOut = page.slice(page.indexOf('data-testid="left-out"'));
     expect(leftOut).toMatch(/Draft in progress.*draft/);
-    expect(leftOut).toMatch(/Scheduled post.*future date: goes out in the first edition after 4 Mar 2099, 10:00 \(UTC\)/);
+    expect(leftOut).toMatch(/Scheduled post.*future date: goes out in the first edition after 4 March 2099, 10:00 \(UTC\)/);
     expect(leftOut).toMatch(/North Korea denies weapons sales to Russia.*already sent in edition #1/);
     expect(leftOut).toMatch(/invalid front matter: posts\/2099-broken\.md:4: author: must not be empty/);
     expect(leftOut).toMatch(/Fresh garden news.*outside this segment&#39;s topics \(Gardening\)/);
@@ -200,5 +209,6 @@ describe('digest preview (the command)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(output).toContain('Stopped.');
   });
 });
