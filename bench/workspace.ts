@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../src/app.js';
@@ -11,6 +11,7 @@ export const REPO = resolve(import.meta.dirname, '..');
 /** A throw-away project for one benchmark run: the seed posts and templates, a fresh database. */
 export function benchWorkspace(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'digest-bench-'));
+  writeFileSync(join(dir, '.env'), ''); // DOTENV_FILE names it: an explicit file must exist
   cpSync(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true });
   cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true });
   const fullEnv = {

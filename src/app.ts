@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, withFields, type Logger } from './logger.js';
 import { encodeText } from './mail/headers.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
@@ -47,7 +47,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     transport,
     now: options.now ?? (() => new Date()),
-    logger: options.logger ?? createLogger(),
+    // Every line of a dry run says so, so a log collector never takes it for a real send.
+    logger: options.dryRun ? withFields(options.logger ?? createLogger(), { dryRun: true }) : (options.logger ?? createLogger()),
     signer: tokenSigner(config.secret ?? (await generatedSecret(store))),
     publication: {
       name: config.publicationName,

@@ -5,8 +5,12 @@ import { loadConfig } from './config.js';
 import { isDigestError } from './errors.js';
 import { terminalSafe } from './text.js';
 
+/** Set once the reader of stdout has gone (`digest status | head -1`): further output is dropped. */
+let stdoutClosed = false;
+
 /** `digest <command> …`: prints a short message and exits 1 on any error it can explain. */
-export async function main(argv: string[], print: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Promise<number> {
+export async function main(argv: string[], print: (line: string) => void = printLine): Promise<number> {
+  watchStdout();
   const out = (line: string) => print(terminalSafe(line));
   const [name, ...args] = argv;
   const command = COMMANDS.find((c) => c.name === name);
@@ -27,6 +31,29 @@ export async function main(argv: string[], print: (line: string) => void = (line
     }
     throw error;
   }
+}
+
+function printLine(line: string): void {
+  if (!stdoutClosed) process.stdout.write(`${line}\n`);
+}
+
+/**
+ * A closed pipe (EPIPE) ends the output quietly: the command still finishes its work (a send is
+ * not cut short halfway), it just stops writing. Other stdout errors are reported as before.
+ */
+function watchStdout(): void {
+  if (process.stdout.listeners('error').includes(onStdoutError)) return;
+  process.stdout.on('error', onStdoutError);
+}
+
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE' || stdoutClosed) {
+    stdoutClosed = true;
+    return;
+  }
+  process.stderr.write(`digest: cannot write the output (${error.code ?? error.message})\n`);
+  process.exitCode = 1;
+  stdoutClosed = true;
 }
 
 function help(unknown: string | undefined): string {

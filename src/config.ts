@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
 
 /**
@@ -70,6 +71,7 @@ const schema = z.object({
   PORT: optional(int(0, 65535).default(3000)),
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -111,6 +113,8 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
     trustProxy: env.TRUST_PROXY === 'true',
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
+    /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
+    logLevel: env.LOG_LEVEL as LogLevel | undefined,
   };
 }
 
@@ -120,23 +124,49 @@ const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL']);
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const merged = { ...readDotEnv(cwd, env), ...env };
   const parsed = schema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '(config)');
-      const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`;
-      return `${name} ${issue.message}${shown}`;
-    });
-    throw invalidConfig(problems);
+  const problems = parsed.success ? [] : describeIssues(parsed.error.issues, merged);
+  problems.push(...crossChecks(merged));
+  if (!parsed.success || problems.length > 0) throw invalidConfig(problems);
+  return toConfig(parsed.data, cwd);
+}
+
+/** One plain line per variable (the first problem found with it), its value unless secret. */
+function describeIssues(issues: z.core.$ZodIssue[], merged: Record<string, string | undefined>): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const issue of issues) {
+    const name = String(issue.path[0] ?? '(config)');
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(merged[name])})`;
+    problems.push(`${name} ${plainIssue(issue)}${shown}`);
   }
-  const config = toConfig(parsed.data, cwd);
-  const dkimSet = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'].filter((name) => parsed.data[name as keyof typeof parsed.data] !== undefined);
+  return problems;
+}
+
+/** zod's generic wording ("expected number, received NaN") turned into what to write instead. */
+function plainIssue(issue: z.core.$ZodIssue): string {
+  if (!/^(Invalid input|Invalid option|Too small|Too big)\b/.test(issue.message)) return issue.message; // our own wording
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return 'must be a whole number, e.g. 5';
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number, e.g. 5';
+  if (issue.code === 'too_small') return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map(String).join(', ')}`;
+  return issue.message;
+}
+
+/** Rules between variables, checked on the raw values so they are listed with every other problem. */
+function crossChecks(merged: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (merged[name] ?? '') !== '';
+  const problems: string[] = [];
+  const dkimSet = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY_FILE'].filter(set);
   if (dkimSet.length > 0 && dkimSet.length < 3) {
-    throw invalidConfig([`DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (only ${dkimSet.join(', ')} set)`]);
+    problems.push(`DKIM signing needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE together (only ${dkimSet.join(', ')} set)`);
   }
-  if (config.smtpUrl && !config.secret) {
-    throw invalidConfig(['DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)']);
+  if (set('SMTP_URL') && !set('DIGEST_SECRET')) {
+    problems.push('DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)');
   }
-  return config;
+  return problems;
 }
 
 /** The one error for bad variables: every problem listed, each naming its variable. */
@@ -146,13 +176,16 @@ export function invalidConfig(problems: string[]): ConfigError {
 
 /** `.env` in the working directory, or the file named by DOTENV_FILE. */
 export function dotEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, env.DOTENV_FILE ?? '.env');
+  return resolve(cwd, env.DOTENV_FILE || '.env');
 }
 
-/** The variables in the `.env` file; a missing file is fine. */
+/** The variables in the `.env` file; a missing ./.env is fine, a missing DOTENV_FILE is not. */
 function readDotEnv(cwd: string, env: NodeJS.ProcessEnv): Record<string, string> {
   const file = dotEnvFile(env, cwd);
-  if (!existsSync(file)) return {};
+  if (!existsSync(file)) {
+    if (env.DOTENV_FILE === undefined || env.DOTENV_FILE === '') return {};
+    throw new ConfigError('CONFIG_DOTENV', `DOTENV_FILE names ${file}, which does not exist: create it, fix the path, or unset DOTENV_FILE`);
+  }
   try {
     return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
   } catch (cause) {

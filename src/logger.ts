@@ -11,8 +11,13 @@ export interface Logger {
   error(event: string, fields?: Record<string, unknown>): void;
 }
 
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The level: the option (config's LOG_LEVEL), else the environment; an unknown name means info (config reports it). */
 export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const wanted = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = (LOG_LEVELS as readonly string[]).includes(wanted) ? wanted : 'info';
   if (level === 'silent') return silentLogger;
   if (options.pretty ?? process.stderr.isTTY) return readableLogger(level);
   const base = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
@@ -37,5 +42,14 @@ function readableLogger(level: string): Logger {
     info: (event, fields) => quietInfo || line('·', event, fields),
     warn: (event, fields) => line('!', event, fields),
     error: (event, fields) => line('✗', event, fields),
+  };
+}
+
+/** The same logger with fields added to every line (e.g. `dryRun: true` on every event of a dry run). */
+export function withFields(logger: Logger, extra: Record<string, unknown>): Logger {
+  return {
+    info: (event, fields) => logger.info(event, { ...fields, ...extra }),
+    warn: (event, fields) => logger.warn(event, { ...fields, ...extra }),
+    error: (event, fields) => logger.error(event, { ...fields, ...extra }),
   };
 }

@@ -1,4 +1,5 @@
 import type { App } from './app.js';
+import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
@@ -46,12 +47,16 @@ export interface SendReport {
   complete: boolean;
   /** Deliveries of the edition marked uncertain (may have been received; never resent automatically). */
   uncertain?: Delivery[];
+  /** Deliveries of the edition still deferred, and the earliest time a later run retries one. */
+  deferred?: { count: number; earliestRetry: Date | null };
 }
 
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
 
 export async function runSend(app: App, options: SendOptions): Promise<SendReport> {
   await app.transport.verify();
+  // A bad DKIM key refuses the run here, before an edition is recorded (delivery loads it again).
+  if (app.config.dkim) loadDkimSigner(app.config.dkim, app.now);
   return withSendLease(app.store, app.now, async () => {
     const open = await app.store.openEdition(options.cadence);
     if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined }, options);

@@ -29,7 +29,8 @@ export interface DeliveryRunResult {
   recovered: { requeued: number; uncertain: number };
   complete: boolean;
   /** Deliveries marked uncertain (possibly received, never resent automatically), up to 100. */
-  uncertain: Delivery[];
+  uncertain: Delivery[];  /** Deliveries of the edition left deferred, and the earliest time a later run retries one. */
+  deferred: { count: number; earliestRetry: Date | null };
 }
 
 export async function runDelivery(app: App, edition: Edition, options: DeliveryRunOptions): Promise<DeliveryRunResult> {
@@ -67,6 +68,12 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
   const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
   if (complete) await app.store.completeEdition(edition.number, app.now());
   const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
+  const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
   app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
-  return { tally, recovered, complete, uncertain };
+  return { tally, recovered, complete, uncertain, deferred };
+}
+
+function earliestRetry(deliveries: Delivery[]): Date | null {
+  const times = deliveries.flatMap((d) => (d.retryAt ? [d.retryAt.getTime()] : []));
+  return times.length ? new Date(Math.min(...times)) : null;
 }

@@ -52,8 +52,11 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
   const reader = input.testRecipient
     ? { id: 0, email: input.testRecipient, name: subscriber?.name ?? '' }
     : { id: subscriber?.id ?? 0, email: subscriber?.email ?? input.email ?? 'reader@example.org', name: subscriber?.name ?? '' };
-  const categories = input.categories ?? subscriber?.categories ?? [];
-  const choice = chooseSegment({ posts: selection.included }, { categories });
+  // Previewing as a topic segment shows exactly those topics; as a subscriber, their stopped topics count too.
+  const choice = chooseSegment(
+    { posts: selection.included },
+    input.categories ? { categories: input.categories } : { categories: subscriber?.categories ?? [], excludedCategories: subscriber?.excludedCategories ?? [] },
+  );
   const outsideTopics = selection.included.filter((post) => !choice?.posts.includes(post));
   if (!choice) return { message: undefined, selection, problems, outsideTopics };
   const number = await app.store.nextEditionNumber();

@@ -16,10 +16,19 @@ export interface SegmentChoice {
   posts: Post[];
 }
 
-/** The edition's posts in this subscriber's topics; undefined when none are. */
-export function chooseSegment(edition: Pick<Edition, 'posts'>, subscriber: Pick<Subscriber, 'categories'>): SegmentChoice | undefined {
+/**
+ * The edition's posts for this subscriber; undefined when none are. A post is in when (no chosen
+ * topics, or it carries a chosen one) and it carries no stopped (excluded) topic.
+ */
+export function chooseSegment(
+  edition: Pick<Edition, 'posts'>,
+  subscriber: Pick<Subscriber, 'categories'> & Partial<Pick<Subscriber, 'excludedCategories'>>,
+): SegmentChoice | undefined {
   const topics = new Set(subscriber.categories.map((c) => c.toLowerCase()));
-  const posts = topics.size === 0 ? edition.posts : edition.posts.filter((post) => post.categories.some((c) => topics.has(c.toLowerCase())));
+  const stopped = new Set((subscriber.excludedCategories ?? []).map((c) => c.toLowerCase()));
+  const posts = edition.posts.filter(
+    (post) => (topics.size === 0 || post.categories.some((c) => topics.has(c.toLowerCase()))) && !post.categories.some((c) => stopped.has(c.toLowerCase())),
+  );
   if (posts.length === 0) return undefined;
   const key = createHash('sha256').update(posts.map((post) => post.slug).join('\n')).digest('hex').slice(0, 16);
   return { key, posts };

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ContentError } from '../errors.js';
 import { parsePost, type ParseContext } from './parse-post.js';
 import type { ContentProblem, Post } from './post.js';
@@ -30,7 +30,9 @@ export async function collectPosts(postsDir: string, context: Omit<ParseContext,
     problems.push(...parsed.problems);
     if (parsed.post) posts.push(parsed.post);
   }
-  return { posts: dropDuplicateSlugs(posts, problems), problems };
+  const kept = dropDuplicateSlugs(posts, problems);
+  // Messages name the file as templates are named: the folder's own name, then the file.
+  return { posts: kept, problems: problems.map((problem) => ({ ...problem, folder: basename(postsDir) })) };
 }
 
 /** Regular `*.md` files only: a link could point anywhere on the machine, a pipe would block. */

@@ -31,6 +31,15 @@ const frontMatterSchema = z.object({
   draft: z.boolean('must be true or false').default(false),
 });
 
+/** What to write, for the wording of a missing or mistyped field. */
+const EXAMPLES: Record<string, string> = { title: 'title: "What changed in May"', author: 'author: "Jane Doe"', summary: 'summary: "One or two sentences."', imageAlt: 'imageAlt: "A harbour at dawn"', url: 'url: https://example.org/post', image: 'image: https://example.org/photo.jpg', slug: 'slug: china-trade-reopens' };
+
+function plainIssue(key: string, issue: z.core.$ZodIssue, value: unknown): string {
+  const example = EXAMPLES[key];
+  if (issue.code !== 'invalid_type' || !example) return issue.message;
+  return value === undefined || value === null ? `is required, e.g. ${example}` : `must be text in quotes, e.g. ${example}`;
+}
+
 const KNOWN_FIELDS = new Set(Object.keys(frontMatterSchema.shape));
 
 export interface ParseContext {
@@ -57,9 +66,12 @@ export function parsePost(source: string, context: ParseContext): ParsedPost {
     .map((key) => problem(lineOf(key), `unknown field "${key}" is ignored (known: ${[...KNOWN_FIELDS].join(', ')})`, 'warning'));
   const result = frontMatterSchema.safeParse(split.data);
   if (!result.success) {
+    const seen = new Set<string>();
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '');
-      problems.push(problem(lineOf(key), `${key || 'front matter'}: ${issue.message}`));
+      if (seen.has(key)) continue; // one problem per field: the first says what to write
+      seen.add(key);
+      problems.push(problem(lineOf(key), `${key || 'front matter'}: ${plainIssue(key, issue, (split.data as Record<string, unknown>)[key])}`));
     }
     return { problems };
   }

@@ -17,7 +17,10 @@ export interface Post {
 
 /** Something wrong with one post file, pinned to a line so an editor can jump to it. */
 export interface ContentProblem {
+  /** Path relative to the posts folder. */
   file: string;
+  /** The posts folder's own name (set by collectPosts), shown before the file in messages. */
+  folder?: string;
   line: number;
   message: string;
   /** Warnings are shown by `digest check` but do not keep a post out of the digest. */
@@ -25,5 +28,5 @@ export interface ContentProblem {
 }
 
 export function formatProblem(problem: ContentProblem): string {
-  return `${problem.file}:${problem.line}: ${problem.message}`;
+  return `${problem.folder ? `${problem.folder}/` : ''}${problem.file}:${problem.line}: ${problem.message}`;
 }

@@ -4,8 +4,10 @@ import { previewMessage, type PreviewInput, type PreviewResult } from '../editio
 import { isDigestError, messageOf } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import { checkAddress } from '../mail/address.js';
+import { formatProblem } from '../posts/post.js';
 import { CADENCES, type Cadence } from '../render/view-model.js';
 import { describeReason, type LeftOutReason } from '../select.js';
+import { enabledCadences } from '../schedule/cadences.js';
 import { importSamplesIfEmbedded } from '../subscribers/sample.js';
 import { formatShortDate } from '../time.js';
 import { preflight, type PreflightFinding } from './preflight.js';
@@ -43,6 +45,8 @@ export interface PreviewModel {
   leftOut: LeftOutItem[];
   subscribers: { email: string; name: string; categories: string[] }[];
   topics: string[];
+  /** Cadences the picker offers: those enabled in the configuration (and the one asked for). */
+  cadences: Cadence[];
   from: string;
 }
 
@@ -84,10 +88,11 @@ export async function previewApp(config: Config): Promise<App> {
 }
 
 export async function buildModel(loadConfig: () => Config, query: PreviewQuery): Promise<PreviewModel> {
-  const model: PreviewModel = { query, error: undefined, result: undefined, findings: [], leftOut: [], subscribers: [], topics: [], from: '' };
+  const model: PreviewModel = { query, error: undefined, result: undefined, findings: [], leftOut: [], subscribers: [], topics: [], cadences: [query.cadence], from: '' };
   let app: App | undefined;
   try {
     const config = loadConfig();
+    model.cadences = CADENCES.filter((c) => c === query.cadence || enabledCadences(config).includes(c));
     app = await previewApp(config);
     model.from = `${app.sender.from.name} <${app.sender.from.address}>`;
     model.subscribers = await pickerSubscribers(app);
@@ -128,7 +133,7 @@ export function leftOutItems(result: PreviewResult, timezone: string): LeftOutIt
     items.push({ title: post.title, file: post.file, kind: reason.kind, reason: text });
   }
   for (const problem of result.problems.filter((p) => p.severity === 'error')) {
-    items.push({ title: problem.file, file: problem.file, kind: 'invalid', reason: `invalid front matter: posts/${problem.file}:${problem.line}: ${problem.message}` });
+    items.push({ title: problem.file, file: problem.file, kind: 'invalid', reason: `invalid front matter: ${formatProblem(problem)}` });
   }
   return items;
 }

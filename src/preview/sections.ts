@@ -1,5 +1,4 @@
 import type { PreviewMessage } from '../edition/preview-message.js';
-import { CADENCES } from '../render/view-model.js';
 import { html, type SafeHtml } from './html.js';
 import type { LeftOutItem, PreviewModel } from './model.js';
 import type { PreflightFinding } from './preflight.js';
@@ -9,7 +8,7 @@ export function picker(model: PreviewModel): SafeHtml {
   const { query } = model;
   const topics = [...new Set([...model.topics, ...query.topics])];
   return html`<form class="picker" method="get" action="/" data-testid="picker">
-<label>Cadence<select name="cadence">${CADENCES.map((c) => html`<option value="${c}"${c === query.cadence ? html` selected` : ''}>${c}</option>`)}</select></label>
+<label>Cadence<select name="cadence">${model.cadences.map((c) => html`<option value="${c}"${c === query.cadence ? html` selected` : ''}>${c}</option>`)}</select></label>
 <label>Subscriber<input name="subscriber" list="subscriber-list" value="${query.subscriber}" placeholder="sample reader, all topics" size="28" autocomplete="off"></label>
 <datalist id="subscriber-list">${model.subscribers.map((s) => html`<option value="${s.email}">${s.name}${s.categories.length ? ` (${s.categories.join(', ')})` : ''}</option>`)}</datalist>
 <fieldset><legend>Topic segment (none ticked: the subscriber's own topics, or all)</legend>

@@ -1,6 +1,6 @@
 import type { App } from '../app.js';
-import { SEND_LEASE } from '../deliver/lease.js';
-import type { DeliveryState } from '../store/store.js';
+import { isStaleHolder, SEND_LEASE } from '../deliver/lease.js';
+import type { DeliveryState, LeaseHolder } from '../store/store.js';
 import type { CadenceSchedule } from './scheduler.js';
 
 /**
@@ -16,7 +16,8 @@ export interface Health {
   uncertain: number;
   /** Editions not yet complete (a crash, a shutdown or deferred deliveries). */
   unfinishedEditions: number[];
-  lease: { pid: number; host: string; since: string; expiresAt: string } | null;
+  /** The lease row, if any. `stale` says why a later send may take it over: the lease expired, or its process on this host is gone (or a zombie); null while the holder is live. */
+  lease: { pid: number; host: string; since: string; expiresAt: string; stale: 'expired' | 'process gone' | null } | null;
 }
 
 /** How many recent editions are summed for the deferred and uncertain counts. */
@@ -36,7 +37,6 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
   }
   const last = editions[0];
   const lease = await app.store.leaseInfo(SEND_LEASE);
-  const live = lease && lease.expiresAt.getTime() > now.getTime();
   return {
     ok: true,
     now: now.toISOString(),
@@ -56,6 +56,11 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     deferred,
     uncertain,
     unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
-    lease: live ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString() } : null,
+    lease: lease ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString(), stale: leaseStaleness(lease, now) } : null,
   };
+}
+
+function leaseStaleness(lease: LeaseHolder & { expiresAt: Date }, now: Date): 'expired' | 'process gone' | null {
+  if (lease.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return isStaleHolder(lease) ? 'process gone' : null;
 }

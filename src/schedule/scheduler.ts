@@ -3,7 +3,7 @@ import { messageOf } from '../errors.js';
 import type { Cadence } from '../render/view-model.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Schedule } from './occurrences.js';
-import { planDue, sleepUntil } from './plan.js';
+import { planDue, sleepUntil, type Missed } from './plan.js';
 import { resumeUnfinished, runTick } from './tick.js';
 
 /**
@@ -41,6 +41,9 @@ export interface Scheduler {
 
 /** A failed tick (e.g. the SMTP server unreachable) is tried again this much later, within the grace window. */
 export const RETRY_FAILED_MS = 5 * 60_000;
+
+/** A tick run later than this after its scheduled time is logged as caught up (schedule.caught-up, with lateSeconds). */
+export const FIRING_SLACK_MS = 5_000;
 
 interface CadenceState {
   /** The latest scheduled time already handled. */
@@ -135,15 +138,23 @@ async function startingCursor(app: App, cadence: Cadence): Promise<Date> {
 async function handleCadence(app: App, { cadence, schedule }: CadenceSchedule, state: CadenceState, graceMs: number, signal: AbortSignal) {
   if (state.retryAt !== undefined && app.now().getTime() < state.retryAt) return;
   const plan = planDue(schedule, state.cursor, app.now(), graceMs);
-  if (plan.missed) {
-    const { first, last, count } = plan.missed;
+  const missed = plan.missed && (await withoutResumedTick(app, cadence, schedule, plan.missed));
+  if (missed) {
+    const { first, last, count } = missed;
     app.logger.warn('schedule.missed', { cadence, from: first.toISOString(), to: last.toISOString(), count, graceHours: graceMs / 3_600_000 });
-    await app.store.claimTick(cadence, last.toISOString(), 'missed', app.now());
-    state.cursor = last;
   }
+  if (plan.missed) {
+    await app.store.claimTick(cadence, plan.missed.last.toISOString(), 'missed', app.now());
+    state.cursor = plan.missed.last;
+  }
+  const retrying = state.retryAt !== undefined;
   state.retryAt = undefined;
   if (!plan.run) return;
-  if (plan.missed || app.now().getTime() - plan.run.getTime() > 60_000) app.logger.info('schedule.caught-up', { cadence, tick: plan.run.toISOString() });
+  const lateMs = app.now().getTime() - plan.run.getTime();
+  // Late beyond the timer's normal slack, and not a planned retry: the process was down or the machine asleep.
+  if (!retrying && lateMs > FIRING_SLACK_MS) {
+    app.logger.info('schedule.caught-up', { cadence, tick: plan.run.toISOString(), lateSeconds: Math.round(lateMs / 1000), reason: 'not running (down or asleep) at the scheduled time' });
+  }
   const result = await runTick(app, cadence, plan.run, signal);
   if (result.outcome === 'failed') {
     // Left just before the tick, so the tick is due again at retryAt (while within the grace window).
@@ -154,6 +165,21 @@ async function handleCadence(app: App, { cadence, schedule }: CadenceSchedule, s
   }
   state.cursor = plan.run;
   await skipBusyTicks(app, { cadence, schedule }, state, plan.run);
+}
+
+/**
+ * A tick interrupted (or failed) after it made its edition is not missed: that edition is resumed
+ * (resumeUnfinished, earlier in the same pass). Its record says so, and the missed range starts after it.
+ */
+async function withoutResumedTick(app: App, cadence: Cadence, schedule: Schedule, missed: Missed): Promise<Missed | undefined> {
+  const key = missed.first.toISOString();
+  const edition = await app.store.findEditionByTick(cadence, key);
+  if (!edition) return missed;
+  if (await app.store.claimTick(cadence, key, 'sent', app.now())) {
+    await app.store.finishTick(cadence, key, { outcome: 'sent', edition: edition.number, detail: 'interrupted; its edition was resumed after a restart' }, app.now());
+  }
+  if (missed.count <= 1) return undefined;
+  return { first: schedule.next(missed.first), last: missed.last, count: missed.count - 1 };
 }
 
 /** Ticks of this cadence that came due while its send ran: one log line, recorded, not run. */

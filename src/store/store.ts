@@ -15,6 +15,8 @@ export interface Subscriber {
   name: string;
   /** Chosen topics; empty means every topic. */
   categories: string[];
+  /** Stopped topics: a post carrying any of these is never sent, whatever else it carries. */
+  excludedCategories: string[];
   cadence: Cadence;
   status: SubscriberStatus;
   createdAt: Date;
@@ -25,9 +27,13 @@ export interface SubscriberInput {
   email: string;
   name?: string;
   categories?: string[];
+  excludedCategories?: string[];
   cadence?: Cadence;
   status?: SubscriberStatus;
 }
+
+/** A sign-up's choices kept aside until its confirmation link is used. */
+export type PendingChoices = Pick<SubscriberInput, 'name' | 'categories' | 'cadence'>;
 
 export interface SubscriberFilter {
   status?: SubscriberStatus;
@@ -41,8 +47,13 @@ export interface SubscriberStore {
   getSubscriber(id: number): Promise<Subscriber | undefined>;
   /** Pages through the list in id order, so memory stays flat however long it is. */
   listSubscribers(filter?: SubscriberFilter): AsyncIterable<Subscriber>;
-  setStatus(id: number, status: SubscriberStatus, now: Date): Promise<void>;
-  updatePreferences(id: number, changes: Pick<SubscriberInput, 'name' | 'categories' | 'cadence'>): Promise<void>;
+  /** Guarded: true only when the status actually changed. */
+  setStatus(id: number, status: SubscriberStatus, now: Date): Promise<boolean>;
+  updatePreferences(id: number, changes: Pick<SubscriberInput, 'name' | 'categories' | 'excludedCategories' | 'cadence'>): Promise<void>;
+  /** Keeps a sign-up's choices aside (replacing earlier ones) until `confirmSubscriber`. */
+  setPendingChoices(id: number, choices: PendingChoices): Promise<void>;
+  /** Applies the pending choices (if any) and makes the subscriber active, in one transaction; true when the status changed. */
+  confirmSubscriber(id: number, now: Date): Promise<boolean>;
   removeSubscriber(email: string): Promise<boolean>;
   countSubscribers(): Promise<Record<SubscriberStatus, number>>;
 }
@@ -113,6 +124,8 @@ export interface Delivery {
   messageId: string | null;
   lastError: string | null;
   updatedAt: Date;
+  /** For deferred: the earliest time a later run retries it. */
+  retryAt?: Date | null;
 }
 
 export interface DeliveryOutcome {

@@ -21,11 +21,11 @@ export function archiveRoutes(web: Hono, ctx: WebContext): void {
     const editions = (await publicEditions(ctx, INDEX_LIMIT)).map((e) => ({
       number: e.number,
       subject: e.subject,
-      url: ctx.link(`archive/${e.number}`),
+      url: ctx.pageHref(`archive/${e.number}`), // root-relative, like every page's own navigation
       date: formatLongDate(e.createdAt, ctx.app.config.timezone),
       dateIso: e.createdAt.toISOString(),
     }));
-    return sendPage(ctx, c, 'archive', 'Archive', { editions, feedUrl: ctx.link('archive/feed.atom') });
+    return sendPage(ctx, c, 'archive', 'Archive', { editions, feedUrl: ctx.pageHref('archive/feed.atom') });
   });
   web.get('/archive/feed.atom', async (c) => {
     c.header('Content-Type', 'application/atom+xml; charset=utf-8');

@@ -15,13 +15,23 @@ export interface WebContext {
   pages: () => Promise<Pages>;
   /** The categories found in posts/, sorted; re-read at most once a minute. */
   topics: () => Promise<string[]>;
+  /**
+   * The topics offered in the pickers: `topics()` without a category every post carries (the
+   * blog's section), which would select nothing.
+   */
+  pickerTopics: () => Promise<string[]>;
   /** Weekly always; daily and monthly when the operator gave them a schedule. */
   cadences: Cadence[];
   signupLimiter: RateLimiter;
   /** Confirmation mails per address, so nobody can use the form to flood someone's inbox. */
   mailLimiter: RateLimiter;
-  /** An absolute link under PUBLIC_URL. */
+  /** An absolute link under PUBLIC_URL (emails, the Atom feed). */
   link: (path: string) => string;
+  /**
+   * A root-relative link for the pages' own forms, assets and navigation: PUBLIC_URL's path (`/`,
+   * or `/digest/` behind a proxy that strips it) plus `path`, so pages work on any host and port.
+   */
+  pageHref: (path: string) => string;
   /** The client's rate-limit key: its IPv4 address or its IPv6 /64. */
   clientAddress: (c: Context) => string;
   /** The subscriber a signed link names, or undefined for any bad, expired or unknown token. */
@@ -44,21 +54,24 @@ const TOPICS_TTL_MS = 60_000;
 export function createWebContext(app: App, options: WebOptions = {}): WebContext {
   const { config } = app;
   let pages: Promise<Pages> | undefined;
-  let topics: { at: number; list: Promise<string[]> } | undefined;
+  let topics: { at: number; list: Promise<{ all: string[]; picker: string[] }> } | undefined;
+  const loaded = () => {
+    const now = Date.now();
+    if (!topics || now - topics.at > TOPICS_TTL_MS) topics = { at: now, list: loadTopics(app) };
+    return topics.list;
+  };
   const pending = new Set<Promise<unknown>>();
   let verified: Promise<void> | undefined;
   return {
     app,
     pages: () => (pages ??= loadPages(join(config.templatesDir, 'web'))),
-    topics() {
-      const now = Date.now();
-      if (!topics || now - topics.at > TOPICS_TTL_MS) topics = { at: now, list: loadTopics(app) };
-      return topics.list;
-    },
+    topics: async () => (await loaded()).all,
+    pickerTopics: async () => (await loaded()).picker,
     cadences: ['weekly', ...(config.dailySchedule ? ['daily' as const] : []), ...(config.monthlySchedule ? ['monthly' as const] : [])],
     signupLimiter: tokenBucket({ burst: options.signupBurst ?? 5, refillMs: options.signupRefillMs ?? 120_000, now: () => app.now().getTime() }),
     mailLimiter: tokenBucket({ burst: 3, refillMs: 20 * 60_000, now: () => app.now().getTime() }),
     link: (path) => new URL(path, config.publicUrl).href,
+    pageHref: (path) => `${new URL(config.publicUrl).pathname.replace(/\/?$/, '/')}${path}`,
     clientAddress: (c) => clientAddress(c, config.trustProxy),
     async subscriberFor(purpose, token) {
       const id = app.signer.verify(purpose, token, app.now());
@@ -81,11 +94,21 @@ export function createWebContext(app: App, options: WebOptions = {}): WebContext
   };
 }
 
-async function loadTopics(app: App): Promise<string[]> {
+async function loadTopics(app: App): Promise<{ all: string[]; picker: string[] }> {
   const { posts } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
   const byKey = new Map<string, string>();
-  for (const post of posts) for (const category of post.categories) if (!byKey.has(category.toLowerCase())) byKey.set(category.toLowerCase(), category);
-  return [...byKey.values()].sort((a, b) => a.localeCompare(b));
+  const carriedBy = new Map<string, number>();
+  for (const post of posts) {
+    for (const category of post.categories) {
+      const key = category.toLowerCase();
+      if (!byKey.has(key)) byKey.set(key, category);
+      carriedBy.set(key, (carriedBy.get(key) ?? 0) + 1);
+    }
+  }
+  const all = [...byKey.values()].sort((a, b) => a.localeCompare(b));
+  // With a single topic there is nothing to tell apart, so nothing is hidden.
+  const picker = all.length > 1 ? all.filter((c) => carriedBy.get(c.toLowerCase()) !== posts.length) : all;
+  return { all, picker };
 }
 
 function clientAddress(c: Context, trustProxy: boolean): string {

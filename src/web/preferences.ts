@@ -36,7 +36,8 @@ async function preferencesPage(ctx: WebContext, c: Context, subscriber: Subscrib
       subscriber: { email: subscriber.email, name: subscriber.name },
       receiving: subscriber.status === 'active',
       pending: subscriber.status === 'pending',
-      topics: topicOptions(await ctx.topics(), subscriber.categories),
+      topics: topicOptions(await offeredTopics(ctx, subscriber), subscriber.categories),
+      stopped: subscriber.excludedCategories.map((value, index) => ({ value, id: `stopped-${index}` })),
       cadences: cadenceOptions(ctx, subscriber.cadence),
       showCadences: ctx.cadences.length > 1 || !ctx.cadences.includes(subscriber.cadence),
       form: formToken(ctx, subscriber.id),
@@ -52,7 +53,10 @@ async function save(ctx: WebContext, c: Context, subscriber: Subscriber, body: R
   if (name.length > 100) return preferencesPage(ctx, c, subscriber, { error: 'Please shorten the name to at most 100 characters.' }, 400);
   if (!ctx.cadences.includes(cadence) && cadence !== subscriber.cadence) return preferencesPage(ctx, c, subscriber, { error: 'Choose one of the offered cadences.' }, 400);
   const categories = pickTopics(body['topics'], await ctx.topics(), subscriber.categories);
-  await ctx.app.store.updatePreferences(subscriber.id, { name, categories, cadence });
+  // A stopped topic stays stopped unless its "resume" box is ticked (or it is chosen again).
+  const resumed = new Set([...pickTopics(body['resume'], [], subscriber.excludedCategories), ...categories].map((t) => t.toLowerCase()));
+  const excludedCategories = subscriber.excludedCategories.filter((t) => !resumed.has(t.toLowerCase()));
+  await ctx.app.store.updatePreferences(subscriber.id, { name, categories, excludedCategories, cadence });
   ctx.app.logger.info('subscriber.preferences_saved', { subscriber: subscriber.id });
   const updated = (await ctx.app.store.getSubscriber(subscriber.id)) ?? subscriber;
   return preferencesPage(ctx, c, updated, { notice: 'Your preferences are saved.' });
@@ -60,9 +64,16 @@ async function save(ctx: WebContext, c: Context, subscriber: Subscriber, body: R
 
 async function changeStatus(ctx: WebContext, c: Context, subscriber: Subscriber, action: 'unsubscribe' | 'resubscribe'): Promise<Response> {
   const status = action === 'unsubscribe' ? 'unsubscribed' : 'active';
-  if (subscriber.status !== status) await ctx.app.store.setStatus(subscriber.id, status, ctx.app.now());
-  ctx.app.logger.info(action === 'unsubscribe' ? 'subscriber.unsubscribed' : 'subscriber.resubscribed', { subscriber: subscriber.id, via: 'preferences' });
+  if (await ctx.app.store.setStatus(subscriber.id, status, ctx.app.now())) {
+    ctx.app.logger.info(action === 'unsubscribe' ? 'subscriber.unsubscribed' : 'subscriber.resubscribed', { subscriber: subscriber.id, via: 'preferences' });
+  }
   const updated = (await ctx.app.store.getSubscriber(subscriber.id)) ?? subscriber;
   const notice = action === 'unsubscribe' ? 'You are unsubscribed: no more digests will be sent to you.' : 'Welcome back: you will receive the next digest.';
   return preferencesPage(ctx, c, updated, { notice });
+}
+
+/** The topic checkboxes: the offered topics less the stopped ones (those are listed apart, to resume). */
+async function offeredTopics(ctx: WebContext, subscriber: Subscriber): Promise<string[]> {
+  const stopped = new Set(subscriber.excludedCategories.map((t) => t.toLowerCase()));
+  return (await ctx.pickerTopics()).filter((t) => !stopped.has(t.toLowerCase()));
 }

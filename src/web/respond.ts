@@ -12,7 +12,8 @@ export async function sendPage(ctx: WebContext, c: Context, name: string, title:
   const html = pages.page(name, {
     lang: 'en',
     title,
-    base: ctx.app.config.publicUrl,
+    // Root-relative: the page works on whatever host and port serves it (PUBLIC_URL is for emails).
+    base: ctx.pageHref(''),
     publication: { name: publication.name, siteUrl: publication.siteUrl, senderName: publication.sender.name, postalAddress: publication.sender.postalAddress },
     ...view,
   });
@@ -33,6 +34,17 @@ export function withSignedLink(ctx: WebContext, purpose: TokenPurpose, handler: 
     const subscriber = await ctx.subscriberFor(purpose, c.req.param('token') ?? '');
     return subscriber ? handler(c, subscriber) : invalidLink(ctx, c);
   };
+}
+
+/** A root-relative link to a signed page, for links inside web pages (they work on any host and port). */
+export function pageLink(ctx: WebContext, purpose: 'preferences' | 'unsubscribe', subscriberId: number): string {
+  return ctx.pageHref(`${purpose}/${ctx.app.signer.sign(purpose, subscriberId)}`);
+}
+
+/** The topics a subscriber receives now: the chosen ones (or every offered one), less the stopped ones. */
+export function receivedTopics(offered: string[], subscriber: Pick<Subscriber, 'categories' | 'excludedCategories'>): string[] {
+  const stopped = new Set(subscriber.excludedCategories.map((t) => t.toLowerCase()));
+  return (subscriber.categories.length > 0 ? subscriber.categories : offered).filter((t) => !stopped.has(t.toLowerCase()));
 }
 
 export function badRequest(ctx: WebContext, c: Context, message: string): Promise<Response> {

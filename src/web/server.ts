@@ -23,7 +23,12 @@ export interface WebServerOptions extends WebOptions {
 }
 
 export interface RunningWebServer {
+  /** A URL that reaches the server from this machine (localhost when bound to every interface). */
   url: string;
+  /** The address actually bound, e.g. `http://0.0.0.0:8080/` or `http://[::]:8080/` (every interface). */
+  bound: string;
+  /** Says where the server listens, and that email links use PUBLIC_URL instead. */
+  describe(publicUrl: string): string;
   port: number;
   /** Resolves once the work queued after answers (recording sign-ups, sending their mail) is done. */
   idle(): Promise<void>;
@@ -83,8 +88,14 @@ export async function startWebServer(app: App, port = app.config.port, options: 
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const everywhere = host === '0.0.0.0' || host === '[::]';
+  const url = `http://${everywhere ? 'localhost' : host}:${address.port}/`;
+  const bound = `http://${host}:${address.port}/`;
   return {
-    url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}/`,
+    url,
+    bound,
+    describe: (publicUrl) =>
+      `${bound}${everywhere ? ` (every interface; from this machine ${url})` : ''}; pages use relative links, links in emails use PUBLIC_URL ${publicUrl}`,
     port: address.port,
     idle: () => ctx.settle(),
     async close() {

@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from '../mail/headers.js';
 import { alternativeHeaders, newBoundary, newMessageId, partStart } from '../mail/message.js';
 import { encodeQuotedPrintable } from '../mail/quoted-printable.js';
+import type { Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
 import { signedLink } from '../tokens.js';
 import type { Pages } from './pages.js';
@@ -17,11 +18,19 @@ export type SignupMailKind = 'confirm' | 'already-subscribed';
 export const CONFIRM_TTL_MS = 48 * 3_600_000;
 const CRLF = '\r\n';
 
-export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscriber, kind: SignupMailKind): Promise<void> {
+/**
+ * `cadence` is the one the mail speaks of (a sign-up's own choice, for a confirmation). A
+ * confirmation never greets anyone by name: the name was typed by whoever filled in the form, not
+ * yet confirmed by the address's owner. (The To header shows the stored name: for a former
+ * subscriber that is still their own, since a sign-up's new choices wait for the confirmation.)
+ */
+export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscriber, kind: SignupMailKind, cadence: Cadence = subscriber.cadence): Promise<void> {
   const now = app.now();
+  const name = kind === 'confirm' ? '' : subscriber.name;
   const view = {
     publication: { name: app.publication.name, postalAddress: app.publication.sender.postalAddress, senderName: app.publication.sender.name },
-    name: subscriber.name,
+    name,
+    cadence,
     email: subscriber.email,
     confirmUrl: signedLink(app.signer, app.config.publicUrl, 'confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS)),
     preferencesUrl: signedLink(app.signer, app.config.publicUrl, 'preferences', subscriber.id),

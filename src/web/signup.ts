@@ -3,9 +3,8 @@ import { checkAddress } from '../mail/address.js';
 import type { Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
 import { plainLine } from '../text.js';
-import { signedLink } from '../tokens.js';
 import type { WebContext } from './context.js';
-import { badRequest, cadenceOptions, field, pickTopics, sendPage, topicOptions, withSignedLink } from './respond.js';
+import { badRequest, cadenceOptions, field, pageLink, pickTopics, sendPage, topicOptions, withSignedLink } from './respond.js';
 import { sendSignupMail, type SignupMailKind } from './signup-mail.js';
 
 /**
@@ -17,15 +16,15 @@ import { sendSignupMail, type SignupMailKind } from './signup-mail.js';
 export function signupRoutes(web: Hono, ctx: WebContext): void {
   web.get('/', (c) => signupForm(ctx, c, { email: '', name: '', topics: [], cadence: 'weekly' }));
   web.post('/subscribe', (c) => subscribe(ctx, c));
-  web.get('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => sendPage(ctx, c, 'confirm', 'Confirm your subscription', { email: subscriber.email })));
+  web.get('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => sendPage(ctx, c, 'confirm', 'Confirm your subscription', { email: subscriber.email, cadence: subscriber.cadence })));
   // Confirming takes a POST: a mail scanner that opens the link must not subscribe anyone.
   web.post('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => confirm(ctx, c, subscriber)));
 }
 
+/** Applies the sign-up's pending choices and activates, in one transaction; a repeat changes (and logs) nothing. */
 async function confirm(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
-  if (subscriber.status !== 'active') await ctx.app.store.setStatus(subscriber.id, 'active', ctx.app.now());
-  ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
-  return sendPage(ctx, c, 'confirmed', 'You are subscribed', { email: subscriber.email, preferencesUrl: signedLink(ctx.app.signer, ctx.app.config.publicUrl, 'preferences', subscriber.id) });
+  if (await ctx.app.store.confirmSubscriber(subscriber.id, ctx.app.now())) ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
+  return sendPage(ctx, c, 'confirmed', 'You are subscribed', { email: subscriber.email, preferencesUrl: pageLink(ctx, 'preferences', subscriber.id) });
 }
 
 interface SignupValues {
@@ -41,7 +40,7 @@ async function signupForm(ctx: WebContext, c: Context, values: SignupValues, err
     c,
     'signup',
     'Subscribe',
-    { values, error, topics: topicOptions(await ctx.topics(), values.topics), cadences: cadenceOptions(ctx, values.cadence), showCadences: ctx.cadences.length > 1 },
+    { values, error, topics: topicOptions(await ctx.pickerTopics(), values.topics), cadences: cadenceOptions(ctx, values.cadence), showCadences: ctx.cadences.length > 1 },
     status,
   );
 }
@@ -68,11 +67,12 @@ async function subscribe(ctx: WebContext, c: Context): Promise<Response> {
 async function register(ctx: WebContext, values: SignupValues): Promise<void> {
   const { store } = ctx.app;
   const existing = await store.findSubscriber(values.email);
-  if (!existing || existing.status !== 'active') {
-    // Anyone not receiving the digest may sign up again with new choices; they apply once confirmed.
-    // An active subscriber's choices are never changed from this public form.
-    await store.upsertSubscribers([{ email: values.email, name: values.name, categories: values.topics, cadence: values.cadence, ...(existing ? {} : { status: 'pending' as const }) }], ctx.app.now());
-  }
+  // Anyone not receiving the digest may sign up again with new choices; they are kept aside and
+  // apply only once the confirmation is POSTed, so nobody can change a former subscriber's name
+  // or topics by typing their address. An active subscriber's choices never change from here.
+  const choices = { name: values.name, categories: values.topics, cadence: values.cadence };
+  if (!existing) await store.upsertSubscribers([{ email: values.email, ...choices, status: 'pending' }], ctx.app.now());
+  else if (existing.status !== 'active') await store.setPendingChoices(existing.id, choices);
   const subscriber = await store.findSubscriber(values.email);
   if (!subscriber) return;
   const kind: SignupMailKind = subscriber.status === 'active' ? 'already-subscribed' : 'confirm';
@@ -81,10 +81,10 @@ async function register(ctx: WebContext, values: SignupValues): Promise<void> {
     return;
   }
   ctx.app.logger.info('signup.received', { subscriber: subscriber.id, kind });
-  await mailWhenReady(ctx, subscriber, kind);
+  await mailWhenReady(ctx, subscriber, kind, kind === 'confirm' ? values.cadence : subscriber.cadence);
 }
 
-async function mailWhenReady(ctx: WebContext, subscriber: Subscriber, kind: SignupMailKind): Promise<void> {
+async function mailWhenReady(ctx: WebContext, subscriber: Subscriber, kind: SignupMailKind, cadence: Cadence): Promise<void> {
   await ctx.transportReady();
-  await sendSignupMail(ctx.app, await ctx.pages(), subscriber, kind);
+  await sendSignupMail(ctx.app, await ctx.pages(), subscriber, kind, cadence);
 }

@@ -46,12 +46,27 @@ describe('digest render', () => {
   });
 });
 
+describe('stopped topics outside the web pages', () => {
+  it('render --subscriber and subscribers list honour a reader\'s stopped topics', async () => {
+    const file = join(ws.dir, 'stopped.csv');
+    writeFileSync(file, 'email,name,categories,excluded\ns@example.org,Sam,,Trade\n');
+    expect((await ws.cli('subscribers', 'import', file)).code).toBe(0);
+    expect((await ws.cli('subscribers', 'list')).output).toContain('s@example.org\tSam\tactive\tweekly\t(all topics) except Trade');
+    const out = join(ws.dir, 'out');
+    expect((await ws.cli('render', '--out', out, '--subscriber', 's@example.org')).code).toBe(0);
+    const text = readFileSync(join(out, 'digest.txt'), 'utf8');
+    expect(text).toContain('North Korea denies weapons sales to Russia');
+    expect(text).not.toContain('North Korea-China trade officially reopened');
+    expect(text).not.toMatch(/· .*Trade/);
+  });
+});
+
 describe('digest send on the embedded default', () => {
   it('--dry-run builds every message and records nothing', async () => {
     await ws.cli('subscribers', 'add', 'a@example.org');
     const dry = await ws.cli('send', '--dry-run');
     expect(dry.output).toContain('Dry run of edition #1');
-    expect(dry.output).toContain('sent 1');
+    expect(dry.output).toContain('would send 1');
     expect(existsSync(join(ws.dir, 'data', 'outbox'))).toBe(false);
     expect((await ws.cli('send')).output).toContain('Edition #1 (weekly): 10 posts');
   });
@@ -84,7 +99,7 @@ describe('digest subscribers', () => {
     writeFileSync(file, `${exported}\nnot-an-address,Bad,\n`);
     const imported = await ws.cli('subscribers', 'import', file);
     expect(imported.output).toContain(`${file}:3: email "not-an-address" must contain exactly one @`);
-    expect(imported.output).toContain('1 updated, 1 rejected');
+    expect(imported.output).toContain('0 updated, 1 unchanged, 1 rejected'); // the export re-imported changes nothing
     expect(imported.code).toBe(1);
     expect((await ws.cli('subscribers', 'export')).output).toBe(exported);
     expect((await ws.cli('subscribers', 'remove', 'ALICE@example.com')).code).toBe(0);

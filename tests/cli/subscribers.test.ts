@@ -4,9 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
 
 let ws: Workspace;
+/** Daily and monthly rows are accepted only when those cadences have a schedule. */
+const SCHEDULES = { DIGEST_DAILY_SCHEDULE: '0 7 * * *', DIGEST_MONTHLY_SCHEDULE: '0 8 1 * *' };
 
 beforeEach(() => {
-  ws = createWorkspace();
+  ws = createWorkspace(SCHEDULES);
 });
 afterEach(() => ws.cleanup());
 
@@ -50,7 +52,7 @@ describe('digest subscribers import / export', () => {
     await ws.cli('subscribers', 'import', write('list.csv', CSV));
     const first = (await ws.cli('subscribers', 'export')).output;
     expect(first).toContain(`"'=HYPERLINK(""x"")"`);
-    const other = createWorkspace();
+    const other = createWorkspace(SCHEDULES);
     try {
       writeFileSync(join(other.dir, 'export.csv'), `${first}\n`);
       const imported = await other.cli('subscribers', 'import', join(other.dir, 'export.csv'));

@@ -177,3 +177,87 @@ describe('wrong places on disk and wrong credentials', () => {
     mkdirSync(join(h.ws.dir, 'posts'));
   });
 });
+
+describe('every configuration problem at once, in plain words (QA findings)', () => {
+  it.each<{ name: string; env: Record<string, string>; names: string[]; extra: string[] }>([
+    { name: 'LOG_LEVEL=verbose is listed, not a logger stack trace', env: { LOG_LEVEL: 'verbose' }, names: ['LOG_LEVEL'], extra: ['must be one of silent, error, warn, info, debug (got "verbose")'] },
+    {
+      name: 'cross-variable rules are listed together with single-variable problems',
+      env: { PORT: '99999', DKIM_DOMAIN: 'example.org', DIGEST_SECRET: '' },
+      names: ['PORT', 'DKIM signing needs', 'DIGEST_SECRET'],
+      extra: ['only DKIM_DOMAIN set', 'required when SMTP_URL is set'],
+    },
+    { name: 'a number that is not a number', env: { SMTP_MAX_CONNECTIONS: 'abc' }, names: ['SMTP_MAX_CONNECTIONS'], extra: ['SMTP_MAX_CONNECTIONS must be a number, e.g. 5 (got "abc")'] },
+    { name: 'a fraction where a whole number is needed', env: { DIGEST_MAX_POSTS: '2.5' }, names: ['DIGEST_MAX_POSTS'], extra: ['DIGEST_MAX_POSTS must be a whole number, e.g. 5 (got "2.5")'] },
+    { name: 'out of range, in words', env: { PORT: '99999', DIGEST_MAX_POSTS: '0' }, names: ['PORT', 'DIGEST_MAX_POSTS'], extra: ['PORT must be at most 65535', 'DIGEST_MAX_POSTS must be at least 1'] },
+  ])('$name', async ({ env, names, extra }) => {
+    await refused(env, names, extra);
+    const run = await h.cli('check');
+    expect(run.output).not.toMatch(/Invalid input|Too (small|big)|expected \w+, received|custom levels|at .*\.ts:\d+/);
+  });
+
+  it('an invalid PUBLIC_URL is reported once', async () => {
+    h = await hostile({ PUBLIC_URL: 'not a url' });
+    const run = await h.cli('check');
+    expect(run.code).toBe(1);
+    expect(run.output.match(/- PUBLIC_URL /g)).toHaveLength(1);
+  });
+
+  it('a DOTENV_FILE that does not exist is an error naming it; a missing default ./.env is fine', async () => {
+    h = await hostile({ DOTENV_FILE: join('/nonexistent', 'digest.env') });
+    const run = await h.cli('check');
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('DOTENV_FILE names /nonexistent/digest.env, which does not exist');
+    delete h.ws.env.DOTENV_FILE;
+    rmSync(join(h.ws.dir, '.env'));
+    const cwd = process.cwd();
+    process.chdir(h.ws.dir);
+    try {
+      expect((await h.cli('check')).output).toContain('Config: ok');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('the real process with LOG_LEVEL=verbose lists the problem and exits 1, no stack trace', async () => {
+    h = await hostile();
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'digest.js'), 'check'], { cwd: h.ws.dir, env: { PATH: process.env.PATH ?? '', ...h.ws.env, LOG_LEVEL: 'verbose' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/^\s+- LOG_LEVEL must be one of/m);
+    expect(output).not.toMatch(/custom levels|\n\s+at /);
+  });
+});
+
+describe('a DKIM key that cannot be used (QA finding)', () => {
+  const dkim = (file: string) => ({ DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: 's', DKIM_PRIVATE_KEY_FILE: file });
+
+  it.each([
+    ['a missing key file', '/nonexistent.pem'],
+    ['a file that is not PEM', 'not-a-key.pem'],
+  ])('%s: check names DKIM_PRIVATE_KEY_FILE and the path; send refuses before recording an edition', async (_name, file) => {
+    h = await hostile();
+    const path = file.startsWith('/') ? file : join(h.ws.dir, file);
+    if (!file.startsWith('/')) writeFileSync(path, 'hello, I am not a key\n');
+    Object.assign(h.ws.env, dkim(path));
+    await h.subscribe({ email: 'ada@example.org' });
+    h.ws.writePost('p.md', post({ title: 'Signed', date: hoursAgo(1) }));
+    const check = await h.cli('check');
+    expect(check.code).toBe(1);
+    expect(check.output).toContain(`DKIM_PRIVATE_KEY_FILE ${path} is not a readable PEM private key`);
+    expect(check.output).not.toContain('Everything is ready to send');
+    const send = await h.cli('send');
+    expect(send.code).toBe(1);
+    expect(send.output).toContain(`DKIM_PRIVATE_KEY_FILE ${path}`);
+    expect(h.smtp.received).toHaveLength(0);
+    const app = await h.ws.app();
+    try {
+      expect(await app.store.listEditions(10)).toHaveLength(0);
+    } finally {
+      await app.close();
+    }
+  });
+});

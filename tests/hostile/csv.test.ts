@@ -44,7 +44,7 @@ const cases: { name: string; csv: string; code: number; says: string[]; listed: 
     csv: 'email,name,categories\nada@example.org,"<script>alert(1)</script>Ada\u0000 Love\r\nlace","<b>Trade</b>;Dip\u0000lomacy"\n',
     code: 0,
     says: ['1 added'],
-    listed: ['ada@example.org\talert(1) Ada Love lace\tactive\tweekly\tTrade;Dip lomacy'],
+    listed: ['ada@example.org\tAda Love lace\tactive\tweekly\tTrade;Dip lomacy'],
   },
   { name: 'a name cell of 1,000,000 "<" (tag stripping was quadratic: minutes)', csv: `email,name\nada@example.org,${'<'.repeat(1_000_000)}\n`, code: 1, says: ['in.csv:2: name is longer than 100 characters'], listed: ['0 subscribers'] },
   { name: 'a name over 100 characters is rejected', csv: `email,name\nada@example.org,${'n'.repeat(101)}\n`, code: 1, says: ['in.csv:2: name is longer than 100 characters'], listed: ['0 subscribers'] },

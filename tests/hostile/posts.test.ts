@@ -69,7 +69,7 @@ describe('hostile posts are refused with file:line, and never stop the others', 
     expect(problem!.length).toBeLessThan(1000);
     const send = await h.cli('send');
     expect(send.code).toBe(2);
-    expect(send.output).toContain(`Skipped post: ${file}:${line}:`);
+    expect(send.output).toContain(`Skipped post: posts/${file}:${line}:`); // named as check names it
     expect(h.smtp.received).toHaveLength(SUBSCRIBERS.length);
     for (const address of SUBSCRIBERS) {
       const [message, ...extra] = h.smtp.to(address);

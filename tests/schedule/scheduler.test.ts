@@ -269,7 +269,55 @@ describe('shutdown in the middle of a tick', () => {
   });
 });
 
+describe('missed and caught-up ticks after a restart', () => {
+  it('an interrupted tick whose edition is resumed is not counted missed; only the ticks after it are', async () => {
+    await smtp.close();
+    let stopping: Promise<void> | undefined;
+    let a: Awaited<ReturnType<typeof instance>> | undefined;
+    smtp = await startSmtpServer({ onRcpt: () => void (stopping ??= a?.scheduler.stop()) });
+    workspace({ DIGEST_SCHEDULE: '* * * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T07:59:30Z');
+    a = await instance();
+    await addSubscribers(a.app, 'a@example.org', 'b@example.org', 'c@example.org');
+    await a.scheduler.start();
+    await clock.runUntil('2026-12-01T08:00:00Z', settle(a.scheduler));
+    await stopping;
+    expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'interrupted', edition: 1 });
+    await stopInstance(a);
+
+    clock.set('2026-12-01T08:03:30Z');
+    const b = await instance();
+    await b.scheduler.start();
+    expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
+    expect(b.logger.named('schedule.missed').map((e) => e.fields)).toEqual([
+      { cadence: 'weekly', from: '2026-12-01T08:01:00.000Z', to: '2026-12-01T08:02:00.000Z', count: 2, graceHours: 12 },
+    ]);
+    const ticks = (await b.app.store.recentTicks(10)).map((t) => [t.key.slice(11, 16), t.outcome, t.edition]);
+    expect(ticks).toContainEqual(['08:00', 'sent', 1]);
+    expect(b.logger.named('schedule.caught-up').map((e) => e.fields)).toMatchObject([{ tick: '2026-12-01T08:03:00.000Z', lateSeconds: 30 }]);
+  });
+
+  it('schedule.caught-up is logged when a tick runs more than 5 s late, with how late; not within the slack', async () => {
+    workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T07:59:00Z');
+    const a = await instance();
+    await a.scheduler.start();
+    await stopInstance(a);
+    clock.set('2026-12-01T08:00:03Z');
+    const b = await instance();
+    await b.scheduler.start();
+    expect(b.logger.named('schedule.tick').map((e) => e.fields.tick)).toEqual(['2026-12-01T08:00:00.000Z']);
+    expect(b.logger.named('schedule.caught-up')).toHaveLength(0);
+    await stopInstance(b);
+    clock.set('2026-12-02T08:00:10Z');
+    const c = await instance();
+    await c.scheduler.start();
+    expect(c.logger.named('schedule.caught-up').map((e) => e.fields)).toMatchObject([{ cadence: 'weekly', tick: '2026-12-02T08:00:00.000Z', lateSeconds: 10 }]);
+  });
+});
+
 describe('a tick that fails', () => {
+
   it('with the SMTP server down, is retried every few minutes within the grace window and sends once it is back', async () => {
     const port = smtp.port;
     await smtp.close(); // down at tick time

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withSendLease } from '../../src/deliver/lease.js';
 import { runTick } from '../../src/schedule/tick.js';
@@ -50,5 +54,29 @@ describe('digest status', () => {
     expect(output).toContain(`last tick ${tick.toISOString()}: sent (#1)`);
     expect(output).toContain('Deferred: 1 · Uncertain: 0 · Unfinished editions: #1');
     expect(output).toContain('Send lease: free');
+  });
+
+  it('after a send was killed: deliveries in flight are shown as such, and a lease whose process is gone or that expired is called stale', async () => {
+    const app = await ws.app();
+    await app.store.upsertSubscribers(['a', 'b', 'c', 'd', 'e'].map((n) => ({ email: `${n}@example.org`, status: 'active' as const })), new Date(Date.now() - 60_000));
+    expect((await runTick(app, 'weekly', new Date(Date.now() - 60_000), new AbortController().signal)).outcome).toBe('sent');
+    // What a process killed mid-send leaves: three claimed, one about to be committed, a lease it never released.
+    const db = new Database(join(ws.env.DATA_DIR!, 'digest.sqlite'));
+    db.prepare("UPDATE deliveries SET state = 'sending' WHERE email IN ('a@example.org', 'b@example.org', 'c@example.org')").run();
+    db.prepare("UPDATE deliveries SET state = 'awaiting' WHERE email = 'd@example.org'").run();
+    db.close();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    await app.store.acquireLease('send', { id: 'killed', pid: gone, host: hostname(), processStart: '1' }, 30_000, new Date(), () => false);
+    let { output } = await ws.cli('status');
+    expect(output).toContain('pending 0 · in flight 4 (sending 3, awaiting 1; may have reached the server)');
+    expect(output).toContain(`Send lease: stale (process ${gone} on ${hostname()}`);
+    expect(output).toContain('that process is gone or a zombie): the next send takes it over');
+    expect(JSON.parse((await ws.cli('status', '--json')).output).lease).toMatchObject({ pid: gone, stale: 'process gone' });
+    // A holder elsewhere is judged by its expiry only.
+    await app.store.releaseLease('send', 'killed');
+    await app.store.acquireLease('send', { id: 'remote', pid: 4242, host: 'elsewhere.example', processStart: '1' }, 1, new Date(Date.now() - 60_000), () => false);
+    ({ output } = await ws.cli('status'));
+    expect(output).toMatch(/Send lease: stale \(process 4242 on elsewhere\.example, since .*; expired at .*\): the next send takes it over/);
+    await app.close();
   });
 });

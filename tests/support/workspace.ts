@@ -26,6 +26,7 @@ export interface Workspace {
 
 export function createWorkspace(env: Record<string, string> = {}, options: { posts?: boolean } = {}): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'digest-test-'));
+  writeFileSync(join(dir, '.env'), ''); // DOTENV_FILE names it: an explicit file must exist
   cpSync(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true });
   if (options.posts !== false) cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true });
   else cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true, filter: (src) => !src.endsWith('.md') });

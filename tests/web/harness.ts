@@ -16,6 +16,8 @@ export interface WebHarness {
   app: App;
   server: RunningWebServer;
   clock: { now: number };
+  /** Every event the server's app logged, in order. */
+  logs: { level: string; event: string; fields: Record<string, unknown> | undefined }[];
   /** Waits until a message to `address` matching `filter` has arrived. */
   mailTo(address: string, filter?: (r: Received) => boolean): Promise<Received>;
   /** A second, independent connection to the same database (what another process would see). */
@@ -29,7 +31,9 @@ export async function startWebHarness(env: Record<string, string> = {}, options:
   const url = `http://127.0.0.1:${port}/`;
   const ws = createWorkspace({ SMTP_URL: smtp.url, PUBLIC_URL: url, ...env });
   const clock = { now: Date.now() };
-  const app = await ws.app({ now: () => new Date(clock.now) });
+  const logs: WebHarness['logs'] = [];
+  const record = (level: string) => (event: string, fields?: Record<string, unknown>) => void logs.push({ level, event, fields });
+  const app = await ws.app({ now: () => new Date(clock.now), logger: { info: record('info'), warn: record('warn'), error: record('error') } });
   const server = await startWebServer(app, port, { hostname: '127.0.0.1', ...options });
   const opened: App[] = [];
   return {
@@ -39,6 +43,7 @@ export async function startWebHarness(env: Record<string, string> = {}, options:
     app,
     server,
     clock,
+    logs,
     async mailTo(address, filter = () => true) {
       for (let i = 0; i < 200; i += 1) {
         const found = smtp.to(address).filter(filter).at(-1);

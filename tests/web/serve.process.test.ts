@@ -15,8 +15,8 @@ afterEach(() => {
   ws?.cleanup();
 });
 
-function startServe(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+function startServe(env: Record<string, string>, host: string[] = ['--host', '127.0.0.1']): Promise<{ url: string; child: ChildProcess; out: () => string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', ...host], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +27,7 @@ function startServe(env: Record<string, string>): Promise<{ url: string; child: 
     proc.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const url = /Listening on (http:\/\/\S+\/)/.exec(out)?.[1];
-      if (url) resolve({ url, child: proc });
+      if (url) resolve({ url, child: proc, out: () => out });
     });
     proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     proc.once('exit', (code) => reject(new Error(`digest serve exited with ${code}: ${out}`)));
@@ -65,5 +65,15 @@ describe('digest serve', () => {
     const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('bound to every interface, says so (not "localhost"), and names PUBLIC_URL as the email links', async () => {
+    ws = createWorkspace({ PUBLIC_URL: 'https://digest.example.org/' });
+    const { out } = await startServe(ws.env, []);
+    const line = out().split('\n').find((l) => l.startsWith('Listening on')) ?? '';
+    const port = /^Listening on http:\/\/(?:0\.0\.0\.0|\[::\]):(\d+)\//.exec(line)?.[1];
+    expect(port, line).toBeDefined();
+    expect(line).toContain('https://digest.example.org/');
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
   });
 });

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { createApp } from '../../app.js';
 import type { Config } from '../../config.js';
 import { isDigestError } from '../../errors.js';
+import { loadDkimSigner } from '../../mail/dkim.js';
 import { collectPosts } from '../../posts/collect.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
@@ -18,17 +19,31 @@ export const checkCommand: Command = {
   summary: 'validate config, every post and every template; list all problems with file:line',
   async run({ out, loadConfig }) {
     const config = loadConfig();
-    out('Config: ok');
+    const keyErrors = checkDkimKey(config, out);
+    out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
     const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
     const errors = problems.filter((p) => p.severity === 'error');
-    for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: posts/${formatProblem(problem)}`);
+    for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
     out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
     const templateErrors = await checkTemplates(config, posts, out);
-    const failed = errors.length + templateErrors;
+    const failed = keyErrors + errors.length + templateErrors;
     out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
     return failed === 0 ? 0 : 1;
   },
 };
+
+/** Loads the DKIM key as a send would, so a missing or non-PEM file is found before sending. */
+function checkDkimKey(config: Config, out: (line: string) => void): number {
+  if (!config.dkim) return 0;
+  try {
+    loadDkimSigner(config.dkim);
+    return 0;
+  } catch (error) {
+    if (!isDigestError(error)) throw error;
+    out(`error: ${error.message}`);
+    return 1;
+  }
+}
 
 /** Compiles the templates and renders them against the real posts, as a send would. */
 async function checkTemplates(config: Config, posts: Post[], out: (line: string) => void): Promise<number> {

@@ -24,6 +24,7 @@ export const previewCommand: Command = {
     out('Watching posts, templates and .env; press Ctrl-C to stop.');
     await untilStopSignal();
     await server.close();
+    out('Stopped.');
     return 0;
   },
 };

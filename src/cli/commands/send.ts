@@ -45,13 +45,24 @@ function printReport(report: SendReport, out: (line: string) => void, options: {
   out(`${verb} #${edition.number} (${edition.cadence}): ${edition.posts.length} post${edition.posts.length === 1 ? '' : 's'}`);
   for (const post of edition.posts) out(`  - ${post.title}`);
   const recipients = tally.sent + tally.deferred + tally.failed + tally.skipped + tally.uncertain;
-  out(`Recipients: ${recipients} · sent ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
+  out(`Recipients: ${recipients} · ${options.dryRun ? 'would send' : 'sent'} ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
   if (options.dryRun) out('Dry run: nothing was sent and nothing was recorded.');
   else out(`Delivered to ${options.destination}.`);
   if (tally.stopped) out(`Stopped early (${tally.stopped}).${tally.leftPending ? ` ${tally.leftPending} recipients were left pending for the next run.` : ''}`);
   printUncertain(report, out);
-  if (!report.complete) out('Some deliveries are deferred or pending: the next `digest send` continues with them.');
+  if (!report.complete) out(unfinishedLine(report));
 }
+
+/** What is left for a later run: how many deliveries are deferred, and the earliest time one is retried. */
+function unfinishedLine(report: SendReport): string {
+  const deferred = report.deferred;
+  if (!deferred || deferred.count === 0) return 'Some deliveries are pending: the next `digest send` continues with them.';
+  const one = deferred.count === 1;
+  const when = deferred.earliestRetry ? ` after ${formatUtc(deferred.earliestRetry)}` : '';
+  return `${deferred.count} ${one ? 'delivery is' : 'deliveries are'} deferred; the next \`digest send\`${when} retries ${one ? 'it' : 'them'}.`;
+}
+
+const formatUtc = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
 /** Possibly received, never resent automatically: each is named so someone can decide. */
 function printUncertain(report: SendReport, out: (line: string) => void): void {

@@ -17,7 +17,7 @@ export const serveCommand: Command = {
       await app.close();
       throw error;
     });
-    out(`Listening on ${server.url} (links use ${config.publicUrl}). Stop with Ctrl-C.`);
+    out(`Listening on ${server.describe(config.publicUrl)}. Stop with Ctrl-C.`);
     await untilStopSignal();
     await server.close();
     await app.close();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { configuredSchedules } from '../../schedule/cadences.js';
 import { collectHealth, type Health } from '../../schedule/health.js';
+import type { DeliveryState } from '../../store/store.js';
 import type { Command } from '../command.js';
 
 export const statusCommand: Command = {
@@ -28,12 +29,26 @@ function printHealth(health: Health, out: (line: string) => void): void {
   if (last) {
     const c = last.counts;
     out(`Last edition: #${last.number} (${last.cadence}), created ${last.createdAt}, ${last.status}${last.tick ? `, tick ${last.tick}` : ', manual send'}`);
-    out(`  sent ${c.sent} · deferred ${c.deferred} · failed ${c.failed} · uncertain ${c.uncertain} · skipped ${c.skipped} · pending ${c.pending + c.sending + c.awaiting}`);
+    out(`  sent ${c.sent} · deferred ${c.deferred} · failed ${c.failed} · uncertain ${c.uncertain} · skipped ${c.skipped} · pending ${c.pending}${inFlight(c)}`);
   } else out('Last edition: none yet');
   for (const s of health.schedules) {
     const tick = s.lastTick ? `; last tick ${s.lastTick.tick}: ${s.lastTick.outcome}${s.lastTick.edition ? ` (#${s.lastTick.edition})` : ''}` : '; no tick yet';
     out(`Schedule ${s.cadence}: "${s.expression}" in ${s.timezone}, next ${s.next}${tick}`);
   }
   out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
-  out(health.lease ? `Send lease: held by process ${health.lease.pid} on ${health.lease.host} since ${health.lease.since}` : 'Send lease: free (no send running)');
+  out(describeLease(health.lease));
+}
+
+/** Claimed (sending) or about to be committed (awaiting): either may already be with the server. */
+function inFlight(c: Record<DeliveryState, number>): string {
+  if (c.sending + c.awaiting === 0) return '';
+  return ` · in flight ${c.sending + c.awaiting} (sending ${c.sending}, awaiting ${c.awaiting}; may have reached the server)`;
+}
+
+function describeLease(lease: Health['lease']): string {
+  if (!lease) return 'Send lease: free (no send running)';
+  const holder = `process ${lease.pid} on ${lease.host}, since ${lease.since}`;
+  if (lease.stale === 'expired') return `Send lease: stale (${holder}; expired at ${lease.expiresAt}): the next send takes it over`;
+  if (lease.stale === 'process gone') return `Send lease: stale (${holder}; that process is gone or a zombie): the next send takes it over`;
+  return `Send lease: held by ${holder} (renewed while it runs; expires ${lease.expiresAt} unless renewed)`;
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
 import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
+import { changedRows, requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
 import { subscriberStats } from '../../subscribers/stats.js';
 import { plainLine } from '../../text.js';
 import type { Command, CommandContext } from '../command.js';
@@ -15,32 +16,40 @@ type Action = (context: CommandContext, app: Awaited<ReturnType<typeof createApp
 const ACTIONS: Record<string, Action> = {
   async add({ out }, app, args) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, categories: { type: 'string' }, cadence: { type: 'string' } } });
-    const address = addressArgument(positionals[0]);
+    const address = addressArgument(positionals[0], 'add EMAIL [--name N] [--categories a,b] [--cadence weekly]');
+    const cadence = values.cadence === undefined ? undefined : parseCadence(values.cadence);
+    requireScheduledCadence(app.config, cadence);
     const row = {
       email: address,
       status: 'active' as const,
       ...(values.name === undefined ? {} : { name: plainLine(values.name) }),
       ...(values.categories === undefined ? {} : { categories: splitCategories(values.categories) }),
-      ...(values.cadence === undefined ? {} : { cadence: parseCadence(values.cadence) }),
+      ...(cadence === undefined ? {} : { cadence }),
     };
     const { added } = await app.store.upsertSubscribers([row], app.now());
     out(`${added ? 'Added' : 'Updated'} ${address}.`);
+    const warning = await unknownTopicsWarning(app.config, row.categories ?? []);
+    if (warning) out(warning);
     return 0;
   },
   async import({ out }, app, args) {
     const file = args[0];
     if (!file) throw new UsageError('USAGE', 'Name the CSV file: digest subscribers import FILE.csv');
-    const { rows, invalid } = parseSubscriberCsv(await readFile(file, 'utf8'));
+    const { rows, invalid } = parseSubscriberCsv(await readCsv(file), { cadenceProblem: (cadence) => unscheduledCadence(app.config, cadence) });
     for (const bad of invalid) out(`${file}:${bad.line}: ${bad.reason}`);
-    const { added, updated } = await app.store.upsertSubscribers(rows, app.now());
-    out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${invalid.length} rejected.`);
+    const { changed, unchanged } = await changedRows(app.store, rows);
+    const { added, updated } = await app.store.upsertSubscribers(changed, app.now());
+    out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${unchanged ? `${unchanged} unchanged, ` : ''}${invalid.length} rejected.`);
+    const warning = await unknownTopicsWarning(app.config, rows.flatMap((row) => row.categories ?? []));
+    if (warning) out(warning);
     return invalid.length > 0 ? 1 : 0;
   },
   async list({ out }, app, args) {
     const { values } = parseArgs({ args, options: { status: { type: 'string' }, topic: { type: 'string' } } });
     let count = 0;
     for await (const s of app.store.listSubscribers({ ...(values.status ? { status: parseStatus(values.status) } : {}), ...(values.topic ? { category: values.topic } : {}) })) {
-      out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}`);
+      const stopped = s.excludedCategories.length ? ` except ${s.excludedCategories.join(';')}` : '';
+      out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
       count += 1;
     }
     out(`${count} subscriber${count === 1 ? '' : 's'}`);
@@ -61,15 +70,28 @@ const ACTIONS: Record<string, Action> = {
     return 0;
   },
   async remove({ out }, app, args) {
-    const address = addressArgument(args[0]);
+    const address = addressArgument(args[0], 'remove EMAIL');
     const removed = await app.store.removeSubscriber(address);
     out(removed ? `Removed ${address}.` : `${address} is not on the list.`);
     return removed ? 0 : 1;
   },
 };
 
+/** The CSV file's text; a missing file or a folder is a usage problem, named with its path. */
+async function readCsv(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError('CSV_MISSING', `${file} does not exist: check the path of the CSV file to import`);
+    if (code === 'EISDIR') throw new UsageError('CSV_MISSING', `${file} is a folder: name the CSV file inside it, e.g. ${file.replace(/\/$/, '')}/subscribers.csv`);
+    throw new UsageError('CSV_UNREADABLE', `${file} cannot be read (${code ?? (error as Error).message}): check the file's permissions`);
+  }
+}
+
 /** The EMAIL argument, normalised by the one address rule. */
-function addressArgument(value = ''): string {
+function addressArgument(value: string | undefined, usage: string): string {
+  if (value === undefined) throw new UsageError('USAGE', `Name the subscriber's address. Usage: digest subscribers ${usage}`);
   const address = checkAddress(value);
   if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${value}" ${address.reason}.`);
   return address.address;

@@ -114,7 +114,7 @@ export function deliveryStore(db: Db): DeliveryStore {
     async listDeliveries(edition, states) {
       const rows = db
         .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY subscriber_id`)
-        .all(edition, ...states) as { edition: number; subscriber_id: number; email: string; state: DeliveryState; attempts: number; message_id: string | null; last_error: string | null; updated_at: number }[];
+        .all(edition, ...states) as { edition: number; subscriber_id: number; email: string; state: DeliveryState; attempts: number; message_id: string | null; last_error: string | null; updated_at: number; retry_at: number | null }[];
       return rows.map((row): Delivery => ({
         edition: row.edition,
         subscriberId: row.subscriber_id,
@@ -124,6 +124,7 @@ export function deliveryStore(db: Db): DeliveryStore {
         messageId: row.message_id,
         lastError: row.last_error,
         updatedAt: new Date(row.updated_at),
+        retryAt: row.retry_at === null ? null : new Date(row.retry_at),
       }));
     },
   };

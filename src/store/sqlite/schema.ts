@@ -103,4 +103,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers_rebuilt RENAME TO subscribers;
   CREATE INDEX subscribers_by_cadence ON subscribers (cadence, status, id);
   `,
+  // Stopped topics (never sent, whatever else a post carries), and a former subscriber's sign-up
+  // choices kept aside until the confirmation link is used.
+  `
+  ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
+  `,
 ];

@@ -1,5 +1,5 @@
 import type { Cadence } from '../../render/view-model.js';
-import type { Subscriber, SubscriberFilter, SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
+import type { PendingChoices, Subscriber, SubscriberFilter, SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
 import type { Db } from './open.js';
 
 export interface SubscriberRow {
@@ -7,6 +7,8 @@ export interface SubscriberRow {
   email: string;
   name: string;
   categories: string;
+  excluded_categories: string;
+  pending_choices: string | null;
   cadence: string;
   status: string;
   created_at: number;
@@ -21,6 +23,7 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     email: row.email,
     name: row.name,
     categories: parseCategories(row.categories),
+    excludedCategories: parseCategories(row.excluded_categories ?? '[]'),
     cadence: row.cadence as Cadence,
     status: row.status as SubscriberStatus,
     createdAt: new Date(row.created_at),
@@ -38,13 +41,29 @@ function parseCategories(cell: string): string[] {
   }
 }
 
+function parsePending(cell: string | null): PendingChoices | undefined {
+  if (!cell) return undefined;
+  try {
+    const parsed = JSON.parse(cell) as Record<string, unknown>;
+    const categories = Array.isArray(parsed['categories']) ? parsed['categories'].filter((c): c is string => typeof c === 'string') : undefined;
+    return {
+      ...(typeof parsed['name'] === 'string' ? { name: parsed['name'] } : {}),
+      ...(categories ? { categories } : {}),
+      ...(typeof parsed['cadence'] === 'string' ? { cadence: parsed['cadence'] as Cadence } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 export function subscriberStore(db: Db): SubscriberStore {
   const insert = db.prepare(
-    `INSERT INTO subscribers (email, name, categories, cadence, status, created_at, confirmed_at, status_changed_at)
-     VALUES (@email, @name, @categories, @cadence, @status, @now, CASE WHEN @status = 'active' THEN @now END, @now)
+    `INSERT INTO subscribers (email, name, categories, excluded_categories, cadence, status, created_at, confirmed_at, status_changed_at)
+     VALUES (@email, @name, @categories, @excludedCategories, @cadence, @status, @now, CASE WHEN @status = 'active' THEN @now END, @now)
      ON CONFLICT (email) DO UPDATE SET
        name = CASE WHEN @nameGiven THEN excluded.name ELSE name END,
        categories = CASE WHEN @categoriesGiven THEN excluded.categories ELSE categories END,
+       excluded_categories = CASE WHEN @excludedGiven THEN excluded.excluded_categories ELSE excluded_categories END,
        cadence = CASE WHEN @cadenceGiven THEN excluded.cadence ELSE cadence END,
        status = CASE WHEN @statusGiven THEN excluded.status ELSE status END,
        confirmed_at = CASE WHEN @statusGiven AND excluded.status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END,
@@ -54,15 +73,30 @@ export function subscriberStore(db: Db): SubscriberStore {
   const byId = db.prepare('SELECT * FROM subscribers WHERE id = ?');
   const page = db.prepare(
     `SELECT * FROM subscribers WHERE id > @after AND (@status IS NULL OR status = @status)
-       AND (@category IS NULL OR categories = '[]' OR EXISTS (SELECT 1 FROM json_each(categories) WHERE lower(value) = lower(@category)))
+       AND (@category IS NULL OR ((categories = '[]' OR EXISTS (SELECT 1 FROM json_each(categories) WHERE lower(value) = lower(@category)))
+         AND NOT EXISTS (SELECT 1 FROM json_each(excluded_categories) WHERE lower(value) = lower(@category))))
      ORDER BY id LIMIT ${PAGE}`,
   );
   const updateStatus = db.prepare(
     `UPDATE subscribers SET status = @status, status_changed_at = @now,
        confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
-     WHERE id = @id`,
+     WHERE id = @id AND status <> @status`,
   );
-  const updateChoices = db.prepare('UPDATE subscribers SET name = ?, categories = ?, cadence = ? WHERE id = ?');
+  const updateChoices = db.prepare('UPDATE subscribers SET name = ?, categories = ?, excluded_categories = ?, cadence = ? WHERE id = ?');
+  const setPending = db.prepare('UPDATE subscribers SET pending_choices = ? WHERE id = ?');
+  const confirmAll = db.transaction((id: number, now: number) => {
+    const row = byId.get(id) as SubscriberRow | undefined;
+    if (!row) return false;
+    // Already active (resubscribed from the preferences page since): the sign-up's choices are moot.
+    const pending = row.status === 'active' ? undefined : parsePending(row.pending_choices);
+    if (row.pending_choices !== null) setPending.run(null, id);
+    if (pending) {
+      // A new sign-up is a fresh choice, as its form says ("leave all unticked to get every topic"):
+      // topics stopped before are cleared.
+      updateChoices.run(pending.name ?? row.name, JSON.stringify(pending.categories ?? []), '[]', pending.cadence ?? row.cadence, id);
+    }
+    return updateStatus.run({ id, status: 'active', now }).changes > 0;
+  });
   const upsertAll = db.transaction((rows: SubscriberInput[], now: number) => {
     let added = 0;
     for (const row of rows) {
@@ -93,7 +127,13 @@ export function subscriberStore(db: Db): SubscriberStore {
       }
     },
     async setStatus(id, status, now) {
-      durably(db, () => updateStatus.run({ id, status, now: now.getTime() }));
+      return durably(db, () => updateStatus.run({ id, status, now: now.getTime() }).changes > 0);
+    },
+    async setPendingChoices(id, choices) {
+      setPending.run(JSON.stringify(choices), id);
+    },
+    async confirmSubscriber(id, now) {
+      return durably(db, () => confirmAll.immediate(id, now.getTime()));
     },
     async updatePreferences(id, changes) {
       const current = byId.get(id) as SubscriberRow | undefined;
@@ -101,6 +141,7 @@ export function subscriberStore(db: Db): SubscriberStore {
       updateChoices.run(
         changes.name ?? current.name,
         changes.categories ? JSON.stringify(changes.categories) : current.categories,
+        changes.excludedCategories ? JSON.stringify(changes.excludedCategories) : current.excluded_categories,
         changes.cadence ?? current.cadence,
         id,
       );
@@ -122,14 +163,11 @@ export function subscriberStore(db: Db): SubscriberStore {
  * A status change is a promise to a person (an unsubscribe, a confirmation): the WAL is synced to
  * disk at this commit (synchronous = FULL), not at the next checkpoint, before the caller answers.
  */
-function durably(db: Db, write: () => unknown): void {
-  if (db.inTransaction) {
-    write();
-    return;
-  }
+function durably<T>(db: Db, write: () => T): T {
+  if (db.inTransaction) return write();
   db.pragma('synchronous = FULL');
   try {
-    write();
+    return write();
   } finally {
     db.pragma('synchronous = NORMAL');
   }
@@ -140,11 +178,13 @@ function toParams(row: SubscriberInput, now: number) {
     email: row.email,
     name: row.name ?? '',
     categories: JSON.stringify(row.categories ?? []),
+    excludedCategories: JSON.stringify(row.excludedCategories ?? []),
     cadence: row.cadence ?? 'weekly',
     status: row.status ?? 'active',
     now,
     nameGiven: row.name === undefined ? 0 : 1,
     categoriesGiven: row.categories === undefined ? 0 : 1,
+    excludedGiven: row.excludedCategories === undefined ? 0 : 1,
     cadenceGiven: row.cadence === undefined ? 0 : 1,
     statusGiven: row.status === undefined ? 0 : 1,
   };
