@@ -171,7 +171,9 @@ export class SmtpConnection {
     } else {
       throw new SmtpSetupError('auth', 'the server offers no AUTH PLAIN or LOGIN (does it require STARTTLS first?)');
     }
-    if (reply.code !== 235) throw new SmtpSetupError(reply.code >= 500 ? 'auth' : 'refused', `the server refused the login: ${describeReply(reply)}`, reply);
+    // A 5xx is the credentials (the caller says "refused the login"); a 4xx is the server's trouble.
+    if (reply.code >= 500) throw new SmtpSetupError('auth', describeReply(reply), reply);
+    if (reply.code !== 235) throw new SmtpSetupError('refused', `the server refused the login for now: ${describeReply(reply)}`, reply);
   }
 }
 
