@@ -90,3 +90,14 @@ export function form(fields: Record<string, string | string[]>): URLSearchParams
   for (const [key, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) params.append(key, v);
   return params;
 }
+
+/** Ada, an active subscriber since a minute ago: the reader most web tests start from. Her id. */
+export async function addActiveAda(h: WebHarness): Promise<number> {
+  await h.app.store.upsertSubscribers([{ email: 'ada@example.org', name: 'Ada', status: 'active' }], new Date(h.clock.now - 60_000));
+  return (await h.app.store.findSubscriber('ada@example.org'))!.id;
+}
+
+/** The signed link of that purpose for a subscriber, on the harness's server. */
+export function signedLinkFor(h: WebHarness, purpose: 'unsubscribe' | 'preferences', id: number): string {
+  return `${h.url}${purpose}/${h.app.signer.sign(purpose, id)}`;
+}

@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { form, startWebHarness, type WebHarness } from './harness.js';
+import { addActiveAda, form, startWebHarness, type WebHarness } from './harness.js';
 
 let h: WebHarness;
 let id: number;
 
 beforeEach(async () => {
   h = await startWebHarness({ DIGEST_DAILY_SCHEDULE: '0 7 * * *' });
-  await h.app.store.upsertSubscribers([{ email: 'ada@example.org', name: 'Ada', status: 'active' }], new Date(h.clock.now - 60_000));
-  id = (await h.app.store.findSubscriber('ada@example.org'))!.id;
+  id = await addActiveAda(h);
 });
 afterEach(() => h.close());
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
-import { form, startWebHarness, type WebHarness } from './harness.js';
+import { addActiveAda, form, signedLinkFor, startWebHarness, type WebHarness } from './harness.js';
 
 /**
  * "Stop only this topic" against the seed posts, which all carry the section "International
@@ -24,13 +24,12 @@ const NOT_TRADE = ['North Korea denies weapons sales to Russia', 'What upgrades 
 
 beforeEach(async () => {
   h = await startWebHarness();
-  await h.app.store.upsertSubscribers([{ email: 'ada@example.org', name: 'Ada', status: 'active' }], new Date(h.clock.now - 60_000));
-  id = (await h.app.store.findSubscriber('ada@example.org'))!.id;
+  id = await addActiveAda(h);
 });
 afterEach(() => h.close());
 
-const unsubscribeUrl = () => `${h.url}unsubscribe/${h.app.signer.sign('unsubscribe', id)}`;
-const preferencesUrl = () => `${h.url}preferences/${h.app.signer.sign('preferences', id)}`;
+const unsubscribeUrl = () => signedLinkFor(h, 'unsubscribe', id);
+const preferencesUrl = () => signedLinkFor(h, 'preferences', id);
 const stored = async () => (await h.otherApp()).store.getSubscriber(id);
 const formIn = (html: string) => /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
 

@@ -1,17 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { form, startWebHarness, type WebHarness } from './harness.js';
+import { addActiveAda, form, signedLinkFor, startWebHarness, type WebHarness } from './harness.js';
 
 let h: WebHarness;
 let id: number;
 
 beforeEach(async () => {
   h = await startWebHarness();
-  await h.app.store.upsertSubscribers([{ email: 'ada@example.org', name: 'Ada', status: 'active' }], new Date(h.clock.now - 60_000));
-  id = (await h.app.store.findSubscriber('ada@example.org'))!.id;
+  id = await addActiveAda(h);
 });
 afterEach(() => h.close());
 
-const unsubscribeUrl = () => `${h.url}unsubscribe/${h.app.signer.sign('unsubscribe', id)}`;
+const unsubscribeUrl = () => signedLinkFor(h, 'unsubscribe', id);
 /** What another process sees in the database, right after the answer arrived. */
 const statusSeenElsewhere = async () => (await (await h.otherApp()).store.getSubscriber(id))?.status;
 
