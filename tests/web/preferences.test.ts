@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addActiveAda, form, startWebHarness, type WebHarness } from './harness.js';
+import { addActiveAda, form, signedLinkFor, startWebHarness, type WebHarness } from './harness.js';
 
 let h: WebHarness;
 let id: number;
@@ -10,7 +10,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const url = () => `${h.url}preferences/${h.app.signer.sign('preferences', id)}`;
+const url = () => signedLinkFor(h, 'preferences', id);
 const formToken = async () => /name="form" value="([^"]+)"/.exec(await (await fetch(url())).text())?.[1] ?? '';
 const stored = async () => (await h.otherApp()).store.getSubscriber(id);
 
