@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chooseSegment } from '../src/edition/segments.js';
 import { runSend } from '../src/pipeline.js';
 import { headerValue, startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { createWorkspace, post, type Workspace } from './support/workspace.js';
@@ -118,6 +119,18 @@ describe('digest send over real SMTP', () => {
     expect(spy.parsed.subject).toBe('Weekly digest #1: What upgrades of North Korea’s surveillance equipment say…');
     expect(spy.parsed.text).not.toContain(SEED_TITLES[0]);
     expect(smtp.to('all@example.org')[0]!.parsed.text).toContain(SEED_TITLES[9]);
+  });
+
+  it('keeps the edition\'s all-topics rendering as its segment, rendered once with the edition', async () => {
+    await addSubscribers({ email: 'spy@example.org', categories: ['Surveillance'] });
+    const edition = (await send()).edition!;
+    const app = await ws.app();
+    try {
+      const saved = await app.store.getSegment(edition.number, chooseSegment(edition, { categories: [] })!.key);
+      expect(saved).toMatchObject({ subject: edition.subject, html: edition.html, text: edition.text });
+    } finally {
+      await app.close();
+    }
   });
 
   it('skips a post with broken front matter without marking it sent, and sends it once fixed', async () => {

@@ -3,11 +3,12 @@ import { renderDigest } from '../render/render-digest.js';
 import type { CompiledTemplates } from '../render/templates.js';
 import { buildViewModel, type Cadence, type Publication } from '../render/view-model.js';
 import type { Edition, EditionStore } from '../store/store.js';
+import { chooseSegment } from './segments.js';
 
 /**
  * Stages 3–6 for the whole edition: view model → Handlebars → MJML → HTML and text. Rendering
  * happens before anything is written, so a template error leaves no half-made edition; then the
- * edition and its posts are recorded in one transaction.
+ * edition and its posts are recorded in one transaction, and its all-topics segment kept.
  */
 export interface CreateEditionInput {
   cadence: Cadence;
@@ -24,7 +25,7 @@ export async function createEdition(
   const number = await deps.store.nextEditionNumber();
   const view = buildViewModel({ number, cadence: input.cadence, date: input.now }, input.posts, deps.publication);
   const rendered = await renderDigest(deps.templates, view);
-  return deps.store.createEdition({
+  const edition = await deps.store.createEdition({
     number,
     cadence: input.cadence,
     createdAt: input.now,
@@ -35,4 +36,11 @@ export async function createEdition(
     text: rendered.text,
     baselineSlugs: input.baseline.map((post) => post.slug),
   });
+  // The all-topics rendering is also the segment of every reader without topics: keep it as
+  // such, so the delivery that follows does not render the same digest a second time.
+  const allTopics = edition && chooseSegment(edition, { categories: [] });
+  if (edition && allTopics) {
+    await deps.store.saveSegment(edition.number, { key: allTopics.key, slugs: edition.posts.map((p) => p.slug), subject: rendered.subject, html: rendered.html, text: rendered.text });
+  }
+  return edition;
 }
