@@ -1,4 +1,5 @@
 import { SUBJECT_LENGTH as MAX_SUBJECT_LENGTH } from '../render/view-model.js';
+import { decodeEntities } from '../text.js';
 
 /**
  * Checks an editor wants before an edition goes out, on the message exactly as it would be sent:
@@ -57,7 +58,7 @@ function linkCheck(html: string, publicUrl: string): PreflightFinding[] {
   const personal = new Set<string>();
   const bad: string[] = [];
   for (const [tag] of html.matchAll(/<a\b[^>]*>/gi)) {
-    const href = decodeAttr(attribute(tag, 'href') ?? '').trim();
+    const href = decodeEntities(attribute(tag, 'href') ?? '').trim();
     if (href === '' || href.startsWith('#') || /^mailto:/i.test(href) || /^https:\/\/[^/\s]/i.test(href)) continue;
     if (href.startsWith(publicUrl)) personal.add(href);
     else if (!bad.includes(href)) bad.push(href);
@@ -92,8 +93,4 @@ function attribute(tag: string, name: string): string | undefined {
   const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(tag);
   if (!match) return undefined;
   return match[1] ?? match[2] ?? match[3] ?? '';
-}
-
-function decodeAttr(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 }
