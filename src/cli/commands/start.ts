@@ -2,24 +2,21 @@ import { createApp } from '../../app.js';
 import { runService } from '../../schedule/service.js';
 import type { Command } from '../command.js';
 
+/** A long-running command: the scheduler, with or without the public web server. */
+function serviceCommand(name: string, web: boolean, summary: string): Command {
+  return {
+    name,
+    usage: `digest ${name}`,
+    summary,
+    async run({ out, loadConfig }) {
+      const app = await createApp(loadConfig());
+      return runService(app, { web, out });
+    },
+  };
+}
+
 /** `digest start` (also `npm start`): the production process, scheduler and web server together. */
-export const startCommand: Command = {
-  name: 'start',
-  usage: 'digest start',
-  summary: 'run the scheduler (DIGEST_SCHEDULE, plus daily/monthly if set) and the web server until SIGTERM/SIGINT',
-  async run({ out, loadConfig }) {
-    const app = await createApp(loadConfig());
-    return runService(app, { web: true, out });
-  },
-};
+export const startCommand = serviceCommand('start', true, 'run the scheduler (DIGEST_SCHEDULE, plus daily/monthly if set) and the web server until SIGTERM/SIGINT');
 
 /** `digest schedule`: the scheduler alone, for a setup that runs the web server elsewhere. */
-export const scheduleCommand: Command = {
-  name: 'schedule',
-  usage: 'digest schedule',
-  summary: 'run only the scheduler until SIGTERM/SIGINT (no web server)',
-  async run({ out, loadConfig }) {
-    const app = await createApp(loadConfig());
-    return runService(app, { web: false, out });
-  },
-};
+export const scheduleCommand = serviceCommand('schedule', false, 'run only the scheduler until SIGTERM/SIGINT (no web server)');
