@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEND_LEASE, withSendLease } from '../../src/deliver/lease.js';
+import type { App } from '../../src/app.js';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
 
 /** The send lease lives in the database: another machine's run blocks us until its lease expires. */
@@ -9,11 +10,20 @@ afterEach(() => ws?.cleanup());
 
 const never = () => false;
 
+/** A fresh workspace's app for one test, closed afterwards whatever happens. */
+async function withApp(test: (app: App) => Promise<void>): Promise<void> {
+  ws = createWorkspace();
+  const app = await ws.app();
+  try {
+    await test(app);
+  } finally {
+    await app.close();
+  }
+}
+
 describe('the send lease', () => {
   it('refuses while another machine holds it, names the holder, and takes over once it expires', async () => {
-    ws = createWorkspace();
-    const app = await ws.app();
-    try {
+    await withApp(async (app) => {
       const t0 = new Date('2026-11-30T08:00:00Z');
       await app.store.acquireLease(SEND_LEASE, { id: 'other-run', pid: 4242, host: 'mail-2.example.org', processStart: '1' }, 30_000, t0, never);
       let ran = false;
@@ -23,29 +33,21 @@ describe('the send lease', () => {
       await withSendLease(app.store, () => new Date(t0.getTime() + 31_000), async () => (ran = true));
       expect(ran).toBe(true);
       expect(await app.store.leaseInfo(SEND_LEASE)).toBeUndefined();
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('takes over at once from a crashed run on this machine (its process is gone)', async () => {
-    ws = createWorkspace();
-    const app = await ws.app();
-    try {
+    await withApp(async (app) => {
       const now = new Date();
       await app.store.acquireLease(SEND_LEASE, { id: 'crashed', pid: 2 ** 22 + 17, host: hostname(), processStart: '1' }, 30_000, now, never);
       let ran = false;
       await withSendLease(app.store, () => now, async () => (ran = true));
       expect(ran).toBe(true);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it("takes over a lease this very process left behind, but never one it still holds", async () => {
-    ws = createWorkspace();
-    const app = await ws.app();
-    try {
+    await withApp(async (app) => {
       const now = new Date();
       // A release that failed (full disk) leaves this process's own lease in the table.
       let inner: unknown;
@@ -62,8 +64,6 @@ describe('the send lease', () => {
       let ran = false;
       await withSendLease(app.store, () => now, async () => (ran = true));
       expect(ran).toBe(true);
-    } finally {
-      await app.close();
-    }
+    });
   });
 });

@@ -64,6 +64,25 @@ async function addSubscribers(app: App, ...emails: string[]) {
 
 const settle = (...schedulers: Scheduler[]) => async () => void (await Promise.all(schedulers.map((s) => s.settled())));
 
+/**
+ * Three readers and a scheduler that is told to stop by the SMTP server at the first recipient of
+ * the 08:00 tick: a shutdown in the middle of a send. Resolves once that stop has finished.
+ */
+async function shutDownDuringTheEightOClockTick(schedule: string, startAt: string) {
+  await smtp.close();
+  let stopping: Promise<void> | undefined;
+  let a: Awaited<ReturnType<typeof instance>> | undefined;
+  smtp = await startSmtpServer({ onRcpt: () => void (stopping ??= a?.scheduler.stop()) });
+  workspace({ DIGEST_SCHEDULE: schedule, DIGEST_TIMEZONE: 'UTC' });
+  clock = fakeClock(startAt);
+  a = await instance();
+  await addSubscribers(a.app, 'a@example.org', 'b@example.org', 'c@example.org');
+  await a.scheduler.start();
+  await clock.runUntil('2026-12-01T08:00:00Z', settle(a.scheduler));
+  await stopping;
+  return a;
+}
+
 describe('scheduler on a fake clock (real SQLite, real SMTP)', () => {
   it('sends at the scheduled time, keyed by it; ticks with nothing new send nothing; a new post goes out next tick', async () => {
     workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'Europe/Berlin' });
@@ -241,17 +260,7 @@ describe('ticks that come due while their own send runs', () => {
 
 describe('shutdown in the middle of a tick', () => {
   it('stops after the message on the wire; a restart finishes the edition and the tick, each reader once', async () => {
-    await smtp.close();
-    let stopping: Promise<void> | undefined;
-    let a: Awaited<ReturnType<typeof instance>> | undefined;
-    smtp = await startSmtpServer({ onRcpt: () => void (stopping ??= a?.scheduler.stop()) });
-    workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
-    clock = fakeClock('2026-12-01T07:59:00Z');
-    a = await instance();
-    await addSubscribers(a.app, 'a@example.org', 'b@example.org', 'c@example.org');
-    await a.scheduler.start();
-    await clock.runUntil('2026-12-01T08:00:00Z', settle(a.scheduler));
-    await stopping;
+    const a = await shutDownDuringTheEightOClockTick('0 8 * * *', '2026-12-01T07:59:00Z');
     // Messages already started finish (the delivery runs two workers per connection); no new ones start.
     const first = smtp.received.length;
     expect(first).toBeGreaterThanOrEqual(1);
@@ -271,17 +280,7 @@ describe('shutdown in the middle of a tick', () => {
 
 describe('missed and caught-up ticks after a restart', () => {
   it('an interrupted tick whose edition is resumed is not counted missed; only the ticks after it are', async () => {
-    await smtp.close();
-    let stopping: Promise<void> | undefined;
-    let a: Awaited<ReturnType<typeof instance>> | undefined;
-    smtp = await startSmtpServer({ onRcpt: () => void (stopping ??= a?.scheduler.stop()) });
-    workspace({ DIGEST_SCHEDULE: '* * * * *', DIGEST_TIMEZONE: 'UTC' });
-    clock = fakeClock('2026-12-01T07:59:30Z');
-    a = await instance();
-    await addSubscribers(a.app, 'a@example.org', 'b@example.org', 'c@example.org');
-    await a.scheduler.start();
-    await clock.runUntil('2026-12-01T08:00:00Z', settle(a.scheduler));
-    await stopping;
+    const a = await shutDownDuringTheEightOClockTick('* * * * *', '2026-12-01T07:59:30Z');
     expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'interrupted', edition: 1 });
     await stopInstance(a);
 
