@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
+import type { Cadence } from './render/view-model.js';
 
 /**
  * Configuration comes from the environment, with `.env` filling in what the environment lacks.
@@ -202,3 +203,11 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/**
+ * The cadences readers may choose: weekly always (DIGEST_SCHEDULE has a default), daily and
+ * monthly only when their schedule is set. The one rule for the web forms, the preview picker and
+ * the subscriber commands.
+ */
+export function enabledCadences(config: Pick<Config, 'dailySchedule' | 'monthlySchedule'>): Cadence[] {
+  return ['weekly', ...(config.dailySchedule ? (['daily'] as const) : []), ...(config.monthlySchedule ? (['monthly'] as const) : [])];
+}

@@ -1,5 +1,5 @@
 import { createApp, type App } from '../app.js';
-import type { Config } from '../config.js';
+import { enabledCadences, type Config } from '../config.js';
 import { previewMessage, type PreviewInput, type PreviewResult } from '../edition/preview-message.js';
 import { isDigestError, messageOf } from '../errors.js';
 import { silentLogger } from '../logger.js';
@@ -7,7 +7,6 @@ import { checkAddress } from '../mail/address.js';
 import { formatProblem } from '../posts/post.js';
 import { CADENCES, type Cadence } from '../render/view-model.js';
 import { describeReason, type LeftOutReason } from '../select.js';
-import { enabledCadences } from '../schedule/cadences.js';
 import { importSamplesIfEmbedded } from '../subscribers/sample.js';
 import { formatShortDate } from '../time.js';
 import { preflight, type PreflightFinding } from './preflight.js';

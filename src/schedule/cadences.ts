@@ -24,8 +24,3 @@ export function configuredSchedules(config: Config): CadenceSchedule[] {
 }
 
 export const graceMsOf = (config: Config) => config.catchUpGraceHours * 3_600_000;
-
-/** The cadences `digest send` and the preview offer: weekly always (DIGEST_SCHEDULE has a default), daily and monthly only when their schedule is set. */
-export function enabledCadences(config: Pick<Config, 'dailySchedule' | 'monthlySchedule'>): CadenceSchedule['cadence'][] {
-  return ['weekly', ...(config.dailySchedule ? (['daily'] as const) : []), ...(config.monthlySchedule ? (['monthly'] as const) : [])];
-}

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { enabledCadences, type Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { collectPosts } from '../posts/collect.js';
 import type { Cadence } from '../render/view-model.js';
@@ -9,15 +9,15 @@ import type { Store, Subscriber, SubscriberInput } from '../store/store.js';
  * a cadence must have a schedule, topics should be ones the posts use, and a row that changes
  * nothing is counted as unchanged rather than updated.
  */
-const SCHEDULE_VARIABLE: Partial<Record<Cadence, { variable: string; example: string; key: 'dailySchedule' | 'monthlySchedule' }>> = {
-  daily: { variable: 'DIGEST_DAILY_SCHEDULE', example: '"0 7 * * *"', key: 'dailySchedule' },
-  monthly: { variable: 'DIGEST_MONTHLY_SCHEDULE', example: '"0 8 1 * *"', key: 'monthlySchedule' },
+const SCHEDULE_VARIABLE: Partial<Record<Cadence, { variable: string; example: string }>> = {
+  daily: { variable: 'DIGEST_DAILY_SCHEDULE', example: '"0 7 * * *"' },
+  monthly: { variable: 'DIGEST_MONTHLY_SCHEDULE', example: '"0 8 1 * *"' },
 };
 
 /** Why this cadence cannot be chosen here (no schedule configured), or undefined when it can. */
 export function unscheduledCadence(config: Pick<Config, 'dailySchedule' | 'monthlySchedule'>, cadence: Cadence | undefined): string | undefined {
   const needed = cadence ? SCHEDULE_VARIABLE[cadence] : undefined;
-  if (!needed || config[needed.key]) return undefined;
+  if (!cadence || !needed || enabledCadences(config).includes(cadence)) return undefined;
   return `cadence "${cadence}" has no schedule, so nobody on it would get mail: set ${needed.variable} (e.g. ${needed.variable}=${needed.example}) or choose weekly`;
 }
 

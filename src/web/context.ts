@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { App } from '../app.js';
+import { enabledCadences } from '../config.js';
 import { collectPosts } from '../posts/collect.js';
 import type { Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
@@ -67,7 +68,7 @@ export function createWebContext(app: App, options: WebOptions = {}): WebContext
     pages: () => (pages ??= loadPages(join(config.templatesDir, 'web'))),
     topics: async () => (await loaded()).all,
     pickerTopics: async () => (await loaded()).picker,
-    cadences: ['weekly', ...(config.dailySchedule ? ['daily' as const] : []), ...(config.monthlySchedule ? ['monthly' as const] : [])],
+    cadences: enabledCadences(config),
     signupLimiter: tokenBucket({ burst: options.signupBurst ?? 5, refillMs: options.signupRefillMs ?? 120_000, now: () => app.now().getTime() }),
     mailLimiter: tokenBucket({ burst: 3, refillMs: 20 * 60_000, now: () => app.now().getTime() }),
     link: (path) => new URL(path, config.publicUrl).href,
