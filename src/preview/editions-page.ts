@@ -1,19 +1,10 @@
 import type { Edition } from '../store/store.js';
-import { fillTokens, type PersonalValues } from '../render/personal.js';
+import { fillTokens, publicCopyValues } from '../render/personal.js';
 import { html } from './html.js';
 import { errorBox, frameDocument, layout, type PageContext } from './page.js';
 import type { PageError } from './model.js';
 
 /** Past editions as they were sent: the stored all-topics rendering, personal parts neutral. */
-export function neutralValues(publicUrl: string): PersonalValues {
-  return {
-    greeting: 'Hello,',
-    email: 'reader@example.org',
-    unsubscribeUrl: new URL('unsubscribe/preview', publicUrl).href,
-    preferencesUrl: new URL('preferences/preview', publicUrl).href,
-  };
-}
-
 export function editionsPage(ctx: PageContext, editions: Edition[], error: PageError | undefined): string {
   const rows = editions.map(
     (e) => html`<tr><td><a href="/editions/${e.number}">#${e.number}</a></td><td>${e.cadence}</td><td>${e.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC</td><td><a href="/editions/${e.number}">${e.subject}</a></td><td>${e.posts.length}</td><td>${e.status === 'complete' ? 'sent' : 'sending'}</td></tr>`,
@@ -27,7 +18,7 @@ ${editions.length === 0 ? html`<p class="muted" data-testid="no-editions">No edi
 }
 
 export function editionPage(ctx: PageContext, edition: Edition, publicUrl: string): string {
-  const values = neutralValues(publicUrl);
+  const values = publicCopyValues(publicUrl);
   const body = html`<div class="layout"><main>
 <section class="panel"><dl class="inbox"><dt>Edition</dt><dd>#${edition.number} (${edition.cadence}), created ${edition.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${edition.status === 'complete' ? 'sent' : 'still sending'}</dd>
 <dt>Subject</dt><dd class="subject" data-testid="subject">${edition.subject}</dd></dl>

@@ -48,3 +48,17 @@ export function fillTokens(content: string, values: PersonalValues, html: boolea
     return html ? escapeHtml(value) : value;
   });
 }
+
+/**
+ * What stands in for personal values in a copy anyone may see (the public archive, the editor's
+ * past editions): a plain greeting and the generic unsubscribe and preferences pages, never any
+ * subscriber's address or signed link.
+ */
+export function publicCopyValues(publicUrl: string): PersonalValues {
+  return {
+    greeting: 'Hello,',
+    email: 'your address',
+    unsubscribeUrl: new URL('unsubscribe', publicUrl).href,
+    preferencesUrl: new URL('preferences', publicUrl).href,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { fillTokens, type PersonalValues } from '../render/personal.js';
+import { fillTokens, publicCopyValues } from '../render/personal.js';
 import type { Edition } from '../store/store.js';
 import { escapeHtml } from '../text.js';
 import { formatLongDate } from '../time.js';
@@ -35,13 +35,8 @@ export function archiveRoutes(web: Hono, ctx: WebContext): void {
     const edition = await ctx.app.store.getEdition(Number(c.req.param('number')));
     if (!edition || edition.status !== 'complete') return sendPage(ctx, c, 'message', 'Not found', { heading: 'No such edition', message: 'This edition does not exist or has not been sent yet.', archiveLink: true }, 404);
     c.header('Content-Security-Policy', ARCHIVE_CSP);
-    return c.html(fillTokens(edition.html, neutralValues(ctx), true));
+    return c.html(fillTokens(edition.html, publicCopyValues(ctx.app.config.publicUrl), true));
   });
-}
-
-/** What stands in for personal values in a public copy. */
-export function neutralValues(ctx: WebContext): PersonalValues {
-  return { greeting: 'Hello,', email: 'your address', unsubscribeUrl: ctx.link('unsubscribe'), preferencesUrl: ctx.link('preferences') };
 }
 
 async function publicEditions(ctx: WebContext, limit: number): Promise<Edition[]> {
