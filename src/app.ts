@@ -6,7 +6,7 @@ import { encodeText } from './mail/headers.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
 import { dryRunTransport, outboxTransport } from './transport/outbox.js';
@@ -39,7 +39,7 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
+  const store = await openStore(config, { dryRun: options.dryRun === true });
   const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
   return {

@@ -39,6 +39,10 @@ const smtpUrl = z
   .url('must be an SMTP URL such as smtp://user:pass@host:587 or smtps://host:465')
   .refine((v) => /^smtps?:\/\//i.test(v), 'must start with smtp:// or smtps://');
 
+const databaseUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/i.test(v), 'must be a PostgreSQL URL such as postgres://user:pass@host:5432/digest');
+
 const oneLine = z.string().max(200).refine((v) => !/[\r\n]/.test(v), 'must be a single line');
 
 const schema = z.object({
@@ -72,6 +76,12 @@ const schema = z.object({
   PORT: optional(int(0, 65535).default(3000)),
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
+  DATABASE_URL: optional(databaseUrl.optional()),
+  DATABASE_POOL_SIZE: optional(int(1, 200).default(10)),
+  CLAIM_BATCH_SIZE: optional(int(1, 10_000).default(100)),
+  WORKER_HEARTBEAT_SECONDS: optional(int(1, 3600).default(10)),
+  WORKER_DEAD_AFTER_SECONDS: optional(int(2, 86_400).default(30)),
+  WORKER_POLL_SECONDS: optional(int(1, 3600).default(5)),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
 });
 
@@ -114,13 +124,23 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
     trustProxy: env.TRUST_PROXY === 'true',
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
+    /** Set: the PostgreSQL store (several machines share it); unset: SQLite in DATA_DIR. */
+    databaseUrl: env.DATABASE_URL as string | undefined,
+    databasePoolSize: env.DATABASE_POOL_SIZE as number,
+    /** Delivery rows a worker claims at a time. */
+    claimBatchSize: env.CLAIM_BATCH_SIZE as number,
+    workerHeartbeatSeconds: env.WORKER_HEARTBEAT_SECONDS as number,
+    /** A worker silent this long (by the database's clock) is dead: its claims are taken back. */
+    workerDeadAfterSeconds: env.WORKER_DEAD_AFTER_SECONDS as number,
+    /** How often an idle worker looks for work when no notification comes (SQLite: always). */
+    workerPollSeconds: env.WORKER_POLL_SECONDS as number,
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,
   };
 }
 
 /** Variables whose values are never echoed back in an error, even when they are wrong. */
-const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL']);
+const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL', 'DATABASE_URL']);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const merged = { ...readDotEnv(cwd, env), ...env };
@@ -166,6 +186,10 @@ function crossChecks(merged: Record<string, string | undefined>): string[] {
   }
   if (set('SMTP_URL') && !set('DIGEST_SECRET')) {
     problems.push('DIGEST_SECRET is required when SMTP_URL is set: links in sent mail must stay valid (try: openssl rand -hex 32)');
+  }
+  const seconds = (name: string, fallback: number) => (set(name) ? Number(merged[name]) : fallback);
+  if (seconds('WORKER_DEAD_AFTER_SECONDS', 30) <= seconds('WORKER_HEARTBEAT_SECONDS', 10)) {
+    problems.push('WORKER_DEAD_AFTER_SECONDS must be more than WORKER_HEARTBEAT_SECONDS (three heartbeats is a good margin), or live workers are taken for dead');
   }
   return problems;
 }

@@ -3,7 +3,6 @@ import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
-import { withSendLease } from './deliver/lease.js';
 import { collectPosts } from './posts/collect.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
@@ -17,10 +16,12 @@ import type { Delivery, Edition } from './store/store.js';
  *   3. build the view model      render/view-model.ts
  *   4. Handlebars → MJML         render/templates.ts, render/render-digest.ts
  *   5. MJML → HTML + plain text  render/render-digest.ts
- *   6. record the edition        edition/create-edition.ts
+ *   6. record the edition and freeze its recipients     edition/create-edition.ts
  *   7. personalise per subscriber (token substitution)  mail/message.ts
  *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts
- * An edition left unfinished by a crash is resumed first, with the content it was created with.
+ * Stages 1–6 (prepare) happen once per edition, under the store's prepare lock; stage 7–8 (deliver)
+ * is done by this process alongside any `digest worker`s, each claiming rows of the ledger.
+ * An unfinished edition is delivered first, with the content it was created with.
  */
 export interface SendOptions {
   cadence: Cadence;
@@ -57,23 +58,43 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   await app.transport.verify();
   // A bad DKIM key refuses the run here, before an edition is recorded (delivery loads it again).
   if (app.config.dkim) loadDkimSigner(app.config.dkim, app.now);
-  return withSendLease(app.store, app.now, async () => {
-    const open = await app.store.openEdition(options.cadence);
-    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined }, options);
-    if (options.resumeOnly || options.signal?.aborted || (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey)))) {
-      return { edition: undefined, resumed: false, problems: [], selection: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
-    }
+  const prepared = await prepareEdition(app, options);
+  if (!prepared.edition) return { ...prepared, edition: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
+  const { edition, ...context } = prepared;
+  const result = await runDelivery(app, edition, { signal: options.signal, progress: options.progress, tuning: options.tuning, waitForOthers: true });
+  if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...result.recovered });
+  return { edition, ...context, ...result };
+}
+
+type Prepared = Pick<SendReport, 'resumed' | 'problems' | 'selection'> & { edition: Edition | undefined };
+
+/**
+ * The open edition of the cadence, or a new one if there is something new: stages 1–6, once,
+ * under the prepare lock, so two schedulers or senders never make two editions of one tick.
+ */
+export async function prepareEdition(app: App, options: Pick<SendOptions, 'cadence' | 'tickKey' | 'signal' | 'resumeOnly'>): Promise<Prepared> {
+  const nothing: Prepared = { edition: undefined, resumed: false, problems: [], selection: undefined };
+  const open = await app.store.openEdition(options.cadence);
+  if (open) return { ...nothing, edition: open, resumed: true };
+  if (options.resumeOnly || options.signal?.aborted) return nothing;
+  return app.store.withPrepareLock(async (): Promise<Prepared> => {
+    // Looked at again under the lock: another process may have just made it.
+    const made = (await app.store.openEdition(options.cadence)) ?? (options.tickKey ? await app.store.findEditionByTick(options.cadence, options.tickKey) : undefined);
+    if (made) return made.status === 'sending' ? { ...nothing, edition: made, resumed: true } : nothing;
     const { problems, selection } = await planEdition(app, options.cadence);
-    const base = { edition: undefined, resumed: false, problems, selection, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
-    if (selection.included.length === 0) return base;
+    if (selection.included.length === 0) return { ...nothing, problems, selection };
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication },
       { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null },
     );
-    if (!edition) return base;
+    if (!edition) {
+      // Lost a race on SQLite (no prepare lock there): deliver the edition the other process made.
+      const other = await app.store.openEdition(options.cadence);
+      return other ? { ...nothing, edition: other, resumed: true } : { ...nothing, problems, selection };
+    }
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
-    return deliver(app, edition, { resumed: false, problems, selection }, options);
+    return { edition, resumed: false, problems, selection };
   });
 }
 
@@ -91,10 +112,4 @@ export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: 
     isFirstEdition: !(await app.store.hasEditions(cadence)),
   });
   return { posts, problems, selection };
-}
-
-async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>, options: SendOptions): Promise<SendReport> {
-  const result = await runDelivery(app, edition, { signal: options.signal, progress: options.progress, tuning: options.tuning });
-  if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...result.recovered });
-  return { edition, ...context, ...result };
 }

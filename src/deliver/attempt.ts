@@ -14,6 +14,8 @@ import type { SendOutcome, Transport } from '../transport/transport.js';
  */
 export interface AttemptDeps {
   store: Store;
+  /** The worker identity the rows were claimed under: every ledger write is fenced by it. */
+  worker: string;
   transport: Transport;
   now: () => Date;
   logger: Logger;
@@ -44,7 +46,7 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
   });
   if (deps.dkim) message = await deps.dkim.sign(message);
   let committing = false;
-  const beforeCommit = async () => (committing = await deps.store.markAwaiting(edition.number, subscriber.id, messageId, deps.now()));
+  const beforeCommit = async () => (committing = await deps.store.markAwaiting(deps.worker, edition.number, subscriber.id, messageId, deps.now()));
   try {
     return await deps.transport.send({ from: deps.sender.from.address, to: subscriber.email, messageId }, message, beforeCommit);
   } catch (error) {

@@ -1,16 +1,17 @@
-import type { Edition, Subscriber } from '../store/store.js';
+import type { DeliveryOutcome, Edition, Subscriber } from '../store/store.js';
 import type { SendOutcome } from '../transport/transport.js';
 import { attemptDelivery, type AttemptDeps } from './attempt.js';
+import { ClaimQueue } from './claims.js';
 import { backoffMs, DEFAULT_POLICY, type RetryPolicy } from './policy.js';
-import { RecipientQueue } from './recipients.js';
 
 /**
  * Stages 7–8: personalise (attempt.ts) and deliver, recording every step in the ledger.
- * Recipients stream from the store and are claimed a batch at a time, so two runs can never both
- * take the same subscriber. More workers than connections keep every connection busy across batches. A
- * deferred message is retried within the run (exponential backoff with jitter, bounded attempts
- * and time budget); a run of consecutive failures trips the circuit breaker, which stops the run
- * and leaves the rest pending for the next one.
+ * Rows are claimed from the ledger a batch at a time and owned by this worker, so any number of
+ * workers can deliver one edition and none takes another's row; a write the ledger refuses (the
+ * row was taken back from a worker declared dead) is not counted. More lanes than connections
+ * keep every connection busy across batches. A deferred message is retried within the run
+ * (exponential backoff with jitter, bounded attempts and time budget); a run of consecutive
+ * failures trips the circuit breaker, which stops the run and leaves the rest pending.
  */
 export interface DeliverDeps extends AttemptDeps {
   /** Shutdown: stop taking recipients; those claimed but not yet sent are handed back to pending. */
@@ -21,6 +22,8 @@ export interface DeliverDeps extends AttemptDeps {
   random?: () => number;
   /** Called after every recorded outcome (progress display). */
   onProgress?: (tally: Tally) => void;
+  /** Rows claimed at a time (CLAIM_BATCH_SIZE). */
+  batchSize?: number;
 }
 
 export interface Tally {
@@ -33,6 +36,10 @@ export interface Tally {
   stopped?: string;
   /** Claimed recipients handed back to pending when the run stopped early. */
   leftPending?: number;
+  /** Outcomes the ledger refused: this worker had been declared dead and lost those rows. */
+  refused?: number;
+  /** Rows this run claimed (fresh claims, not in-run retries). */
+  claimed?: number;
 }
 
 interface Job {
@@ -46,7 +53,7 @@ interface Run {
   edition: Edition;
   policy: RetryPolicy;
   tally: Tally;
-  queue: RecipientQueue;
+  queue: ClaimQueue;
   retries: Job[];
   startedAt: number;
   consecutiveFailures: number;
@@ -60,13 +67,13 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
     edition,
     policy: deps.policy ?? DEFAULT_POLICY,
     tally: { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 },
-    queue: new RecipientQueue(deps.store, edition, deps.now),
+    queue: new ClaimQueue(deps.store, deps.worker, edition.number, deps.now, deps.batchSize),
     retries: [],
     startedAt: deps.now().getTime(),
     consecutiveFailures: 0,
   };
-  const workers = Math.max(1, deps.transport.concurrency * 2);
-  await Promise.all(Array.from({ length: workers }, () => work(run)));
+  const lanes = Math.max(1, deps.transport.concurrency * 2);
+  await Promise.all(Array.from({ length: lanes }, () => work(run)));
   const released = await run.queue.stop();
   if (released > 0) run.tally.leftPending = released;
   // Retries still waiting are deferred in the ledger already; later runs take them up.
@@ -100,12 +107,15 @@ async function nextJob(run: Run): Promise<Job | undefined> {
     const due = run.retries[0];
     if (due && due.dueAt <= now) {
       run.retries.shift();
-      const [claimed] = await run.deps.store.claim(run.edition.number, [due.subscriber.id], run.deps.now());
+      const [claimed] = await run.deps.store.claim(run.deps.worker, run.edition.number, [due.subscriber.id], run.deps.now());
       if (claimed !== undefined) return due;
       continue;
     }
-    const subscriber = await run.queue.take();
-    if (subscriber) return { subscriber, attempt: 1, dueAt: now };
+    const claim = await run.queue.take();
+    if (claim) {
+      run.tally.claimed = (run.tally.claimed ?? 0) + 1;
+      return { subscriber: claim.subscriber, attempt: 1, dueAt: now };
+    }
     if (!due) return undefined;
     await (run.deps.sleep ?? sleepReal)(Math.max(1, Math.min(due.dueAt - now, 1000)));
   }
@@ -119,25 +129,23 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
   const id = job.subscriber.id;
   switch (outcome.status) {
     case 'sent':
-      await deps.store.finish(edition.number, id, { state: 'sent' }, at);
+      if (!(await write(run, id, { state: 'sent' }, at))) return;
       tally.sent += 1;
       run.consecutiveFailures = 0;
       return;
     case 'skipped-nothing':
-      await deps.store.finish(edition.number, id, { state: 'skipped', error: 'nothing new in the chosen topics' }, at);
-      tally.skipped += 1;
+      if (await write(run, id, { state: 'skipped', error: 'nothing new in the chosen topics' }, at)) tally.skipped += 1;
       return;
     case 'aborted':
-      await deps.store.finish(edition.number, id, { state: 'skipped', error: 'unsubscribed during the run' }, at);
-      tally.skipped += 1;
+      if (await write(run, id, { state: 'skipped', error: 'unsubscribed during the run' }, at)) tally.skipped += 1;
       return;
     case 'uncertain':
-      await deps.store.finish(edition.number, id, { state: 'uncertain', error: outcome.response }, at);
+      if (!(await write(run, id, { state: 'uncertain', error: outcome.response }, at))) return;
       deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, response: outcome.response });
       tally.uncertain += 1;
       return failure(run, outcome.response);
     case 'failed':
-      await deps.store.finish(edition.number, id, { state: 'failed', error: outcome.response }, at);
+      if (!(await write(run, id, { state: 'failed', error: outcome.response }, at))) return;
       if (outcome.hardBounce) await deps.store.setStatus(id, 'bounced', at);
       deps.logger.warn('delivery.failed', { edition: edition.number, to: job.subscriber.email, code: outcome.code, response: outcome.response });
       tally.failed += 1;
@@ -149,6 +157,14 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
   }
 }
 
+/** A fenced write of this worker's row; false (and counted as refused) when the row is no longer ours. */
+async function write(run: Run, subscriberId: number, outcome: DeliveryOutcome, at: Date): Promise<boolean> {
+  if (await run.deps.store.finish(run.deps.worker, run.edition.number, subscriberId, outcome, at)) return true;
+  run.tally.refused = (run.tally.refused ?? 0) + 1;
+  run.deps.logger.warn('delivery.refused', { edition: run.edition.number, subscriber: subscriberId, state: outcome.state, reason: 'the row is no longer claimed by this worker (declared dead)' });
+  return false;
+}
+
 /** Retried in this run while attempts and the time budget allow; otherwise left to later runs. */
 async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
   const { deps, policy, edition } = run;
@@ -156,7 +172,7 @@ async function defer(run: Run, job: Job, response: string, at: Date): Promise<vo
   const retryAt = at.getTime() + delay;
   const inRun = job.attempt < policy.attempts && retryAt - run.startedAt <= policy.budgetMs;
   const nextTry = new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs);
-  await deps.store.finish(edition.number, job.subscriber.id, { state: 'deferred', error: response, retryAt: nextTry }, at);
+  if (!(await write(run, job.subscriber.id, { state: 'deferred', error: response, retryAt: nextTry }, at))) return;
   deps.logger.warn('delivery.deferred', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: inRun ? 'this run' : 'next run' });
   if (inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: retryAt });
   else run.tally.deferred += 1;

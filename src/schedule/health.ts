@@ -1,11 +1,11 @@
 import type { App } from '../app.js';
-import { isStaleHolder, SEND_LEASE } from '../deliver/lease.js';
-import type { DeliveryState, LeaseHolder } from '../store/store.js';
+import { isGoneHere } from '../deliver/liveness.js';
+import type { DeliveryState } from '../store/store.js';
 import type { CadenceSchedule } from './scheduler.js';
 
 /**
  * What `digest status` prints and `/healthz` returns: the last edition and its counts, the next
- * scheduled times, deliveries deferred or uncertain, and who holds the send lease.
+ * scheduled times, deliveries deferred or uncertain, the workers and each open edition's rows.
  */
 export interface Health {
   ok: boolean;
@@ -16,8 +16,13 @@ export interface Health {
   uncertain: number;
   /** Editions not yet complete (a crash, a shutdown or deferred deliveries). */
   unfinishedEditions: number[];
-  /** The lease row, if any. `stale` says why a later send may take it over: the lease expired, or its process on this host is gone (or a zombie); null while the holder is live. */
-  lease: { pid: number; host: string; since: string; expiresAt: string; stale: 'expired' | 'process gone' | null } | null;
+  /**
+   * Registered workers. `dead` says why the next recovery declares it dead: its heartbeat is older
+   * than WORKER_DEAD_AFTER_SECONDS (by the database clock), or its process on this host is gone.
+   */
+  workers: { id: string; host: string; pid: number; startedAt: string; heartbeatAgeSeconds: number; claimed: number; dead: 'silent' | 'process gone' | null }[];
+  /** Every edition still sending, with its rows by state. */
+  openEditions: { number: number; cadence: string; counts: Record<DeliveryState, number> }[];
 }
 
 /** How many recent editions are summed for the deferred and uncertain counts. */
@@ -36,7 +41,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     uncertain += counts.uncertain;
   }
   const last = editions[0];
-  const lease = await app.store.leaseInfo(SEND_LEASE);
+  const open = await app.store.listOpenEditions();
   return {
     ok: true,
     now: now.toISOString(),
@@ -56,11 +61,15 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     deferred,
     uncertain,
     unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
-    lease: lease ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString(), stale: leaseStaleness(lease, now) } : null,
+    workers: (await app.store.listWorkers()).map((w) => ({
+      id: w.id,
+      host: w.host,
+      pid: w.pid,
+      startedAt: w.startedAt.toISOString(),
+      heartbeatAgeSeconds: Math.round(w.heartbeatAgeSeconds * 10) / 10,
+      claimed: w.claimed,
+      dead: w.heartbeatAgeSeconds > app.config.workerDeadAfterSeconds ? 'silent' : isGoneHere(w) ? 'process gone' : null,
+    })),
+    openEditions: await Promise.all(open.map(async (e) => ({ number: e.number, cadence: e.cadence, counts: await app.store.countDeliveries(e.number) }))),
   };
-}
-
-function leaseStaleness(lease: LeaseHolder & { expiresAt: Date }, now: Date): 'expired' | 'process gone' | null {
-  if (lease.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return isStaleHolder(lease) ? 'process gone' : null;
 }

@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import { isDigestError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import { runSend, type SendReport } from '../pipeline.js';
 import type { Cadence } from '../render/view-model.js';
 import type { TickOutcome } from '../store/ticks.js';
@@ -42,7 +42,6 @@ async function sendForTick(app: App, cadence: Cadence, tick: string, signal: Abo
     }
     return outcomeOf(report, signal);
   } catch (error) {
-    if (isDigestError(error) && error.code === 'SEND_IN_PROGRESS') return { outcome: 'skipped-lease', detail: error.message };
     return { outcome: 'failed', detail: messageOf(error) };
   }
 }
@@ -64,7 +63,6 @@ export async function resumeUnfinished(app: App, cadence: Cadence, signal: Abort
     const report = await runSend(app, { cadence, resumeOnly: true, signal });
     app.logger.info('schedule.resumed', { cadence, edition: open.number, ...report.tally, complete: report.complete });
   } catch (error) {
-    const event = isDigestError(error) && error.code === 'SEND_IN_PROGRESS' ? 'schedule.skipped-lease' : 'schedule.failed';
-    app.logger.warn(event, { cadence, edition: open.number, detail: messageOf(error) });
+    app.logger.warn('schedule.failed', { cadence, edition: open.number, detail: messageOf(error) });
   }
 }

@@ -102,18 +102,32 @@ export interface EditionStore {
   hasEditions(cadence: Cadence): Promise<boolean>;
   /** Edition numbers run across cadences, so /archive/<n> names exactly one edition. */
   nextEditionNumber(): Promise<number>;
-  /** Creates the edition and records its posts in one transaction; refused if the tick key is taken. */
+  /**
+   * Creates the edition, records its posts and freezes its recipients (one `pending` delivery per
+   * active subscriber of the cadence, written by INSERT … SELECT) in one transaction. Refused
+   * (undefined) if the number or the tick key is taken, or the cadence already has an open edition.
+   */
   createEdition(edition: NewEdition): Promise<Edition | undefined>;
+  /**
+   * Runs `prepare` while holding the store's prepare lock (PostgreSQL: an advisory lock), so
+   * several schedulers or senders never render the same edition at once. SQLite runs it as is:
+   * the unique keys of createEdition settle a race there.
+   */
+  withPrepareLock<T>(prepare: () => Promise<T>): Promise<T>;
   openEdition(cadence: Cadence): Promise<Edition | undefined>;
+  /** Every edition still sending, oldest first: the work a worker looks for. */
+  listOpenEditions(): Promise<Edition[]>;
   getEdition(number: number): Promise<Edition | undefined>;
   listEditions(limit: number): Promise<Edition[]>;
   findEditionByTick(cadence: Cadence, tickKey: string): Promise<Edition | undefined>;
-  completeEdition(number: number, now: Date): Promise<void>;
+  /** Marks the edition complete only when no delivery is left open; true for the one caller that did. */
+  completeEdition(number: number, now: Date): Promise<boolean>;
   saveSegment(edition: number, segment: Segment): Promise<void>;
   getSegment(edition: number, key: string): Promise<Segment | undefined>;
 }
 
-export type DeliveryState = 'pending' | 'sending' | 'awaiting' | 'sent' | 'deferred' | 'failed' | 'uncertain' | 'skipped';
+export const DELIVERY_STATES = ['pending', 'sending', 'awaiting', 'sent', 'deferred', 'failed', 'uncertain', 'skipped'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface Delivery {
   edition: number;
@@ -126,6 +140,8 @@ export interface Delivery {
   updatedAt: Date;
   /** For deferred: the earliest time a later run retries it. */
   retryAt?: Date | null;
+  /** The worker that holds (or last held) the row. */
+  workerId?: string | null;
 }
 
 export interface DeliveryOutcome {
@@ -135,52 +151,93 @@ export interface DeliveryOutcome {
   retryAt?: Date;
 }
 
+/** A delivery row a worker now owns (state sending), with its subscriber as read at claim time. */
+export interface Claim {
+  edition: number;
+  subscriber: Subscriber;
+  /** Claims of this row so far, this one included. */
+  attempts: number;
+}
+
+/**
+ * The ledger as the work queue. Rows are frozen when the edition is created; a worker claims a
+ * batch (pending, or deferred and due) and owns it. Every later write of a claimed row is fenced:
+ * it succeeds only while the row is still claimed by that worker, so a worker declared dead
+ * (its claims handed to others) can no longer record anything for them.
+ */
 export interface DeliveryStore {
   /**
-   * The next page of this edition's recipients still to do: active subscribers of the cadence,
-   * confirmed before the edition began, with no delivery yet or one pending or due for retry.
+   * Claims up to `limit` open rows (of one edition, or of every open edition), oldest edition
+   * first. A row whose subscriber is no longer active is marked skipped instead and not returned.
    */
-  nextRecipients(edition: Edition, afterId: number, limit: number, now: Date): Promise<Subscriber[]>;
-  /** Guarded claim: only subscribers with no delivery, or a pending/deferred one, move to sending. */
-  claim(edition: number, subscriberIds: number[], now: Date): Promise<number[]>;
+  claimBatch(worker: string, options: { edition?: number; limit: number }, now: Date): Promise<Claim[]>;
+  /** Claims these rows (pending, or deferred) for a retry; returns the subscriber ids claimed. */
+  claim(worker: string, edition: number, subscriberIds: number[], now: Date): Promise<number[]>;
   /**
    * The last moment before the message is committed to the server: sending → awaiting, only while
-   * the subscriber is still active. False means do not send.
+   * the worker still owns the row and the subscriber is still active. False means do not send.
    */
-  markAwaiting(edition: number, subscriberId: number, messageId: string, now: Date): Promise<boolean>;
-  /** Guarded: only from sending or awaiting. */
-  finish(edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<void>;
-  /** After a crash: sending → pending (nothing reached the server), awaiting → uncertain. */
-  recoverInterrupted(edition: number, now: Date): Promise<{ requeued: number; uncertain: number }>;
-  /** A run that stops early hands back what it claimed but never tried: sending → pending. */
-  release(edition: number, subscriberIds: number[], now: Date): Promise<number>;
+  markAwaiting(worker: string, edition: number, subscriberId: number, messageId: string, now: Date): Promise<boolean>;
+  /** Fenced: only from sending or awaiting, only by the owner. False when the write was refused. */
+  finish(worker: string, edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<boolean>;
+  /** A run that stops early hands back what it claimed but never tried: sending → pending (fenced). */
+  release(worker: string, edition: number, subscriberIds: number[], now: Date): Promise<number>;
   /**
    * Before a run: deliveries still to do for subscribers no longer active become skipped; with
    * `giveUp`, deferred ones become failed (the edition is older than the maximum retry age).
    */
   settleOpen(edition: number, now: Date, options: { giveUp: boolean }): Promise<{ skipped: number; gaveUp: number }>;
-  /** How many recipients `nextRecipients` would still return, for progress and ETA. */
-  countRecipients(edition: Edition, now: Date): Promise<number>;
   countDeliveries(edition: number): Promise<Record<DeliveryState, number>>;
   listDeliveries(edition: number, states: DeliveryState[]): Promise<Delivery[]>;
 }
 
-export interface LeaseHolder {
+export interface WorkerInfo {
   id: string;
-  pid: number;
   host: string;
-  /** Process start time, so a recycled pid is not mistaken for the holder. */
+  pid: number;
+  /** Process start time, so a recycled pid is not mistaken for the worker. */
   processStart: string;
 }
 
-export interface LeaseStore {
-  acquireLease(name: string, holder: LeaseHolder, ttlMs: number, now: Date, isStale: (h: LeaseHolder) => boolean): Promise<boolean>;
-  renewLease(name: string, holderId: string, ttlMs: number, now: Date): Promise<boolean>;
-  releaseLease(name: string, holderId: string): Promise<void>;
-  leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
+export interface WorkerStatus extends WorkerInfo {
+  startedAt: Date;
+  /** Seconds since the last heartbeat, by the database's clock. */
+  heartbeatAgeSeconds: number;
+  /** Rows it holds (sending or awaiting). */
+  claimed: number;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore {
+export interface Recovered {
+  /** Workers declared dead and removed. */
+  workers: string[];
+  /** Their sending rows, back to pending: nothing of them reached the server. */
+  requeued: number;
+  /** Their awaiting rows, now uncertain: the message may have been accepted. */
+  uncertain: number;
+}
+
+/** Liveness of the processes that deliver, judged by the database's clock. */
+export interface WorkerStore {
+  /** Registers (or re-registers) a worker with a fresh heartbeat. */
+  registerWorker(worker: WorkerInfo): Promise<void>;
+  /** False when the worker's row is gone: it was declared dead, and its claims are no longer its own. */
+  heartbeatWorker(id: string): Promise<boolean>;
+  /** Hands its unsent claims back (sending → pending) and removes the worker. */
+  deregisterWorker(id: string, now: Date): Promise<number>;
+  listWorkers(): Promise<WorkerStatus[]>;
+  /**
+   * Workers whose heartbeat is older than `deadAfterSeconds` (database clock), and those named in
+   * `known` (seen gone by their own host), are dead: removed, their sending rows back to pending,
+   * their awaiting rows uncertain. Rows held by no registered worker are treated the same way.
+   */
+  recoverDeadWorkers(deadAfterSeconds: number, known: string[], now: Date): Promise<Recovered>;
+  /** Calls `wake` when new work may be there (PostgreSQL: LISTEN/NOTIFY); resolves to an unsubscribe. */
+  watchWork(wake: () => void): Promise<() => Promise<void>>;
+}
+
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, WorkerStore, TickStore {
+  /** Which engine: for messages and for what only one of them can do. */
+  readonly kind: 'sqlite' | 'postgres';
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

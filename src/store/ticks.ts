@@ -9,6 +9,7 @@ export type TickOutcome =
   | 'running'
   | 'sent'
   | 'nothing-new'
+  /** Recorded by versions that had a global send lease. */
   | 'skipped-lease'
   | 'skipped-busy'
   | 'missed'

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { withSendLease } from '../../src/deliver/lease.js';
 import { runTick } from '../../src/schedule/tick.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
@@ -21,31 +20,29 @@ afterEach(async () => {
 });
 
 describe('digest status', () => {
-  it('before anything ran: no edition, the next times of every enabled schedule, a free lease', async () => {
+  it('before anything ran: no edition, the next times of every enabled schedule, no worker', async () => {
     const { code, output } = await ws.cli('status');
     expect(code).toBe(0);
     expect(output).toContain('Last edition: none yet');
     expect(output).toMatch(/Schedule weekly: "0 8 \* \* 1" in Europe\/Berlin, next \d{4}-\d\d-\d\dT0[67]:00:00\.000Z; no tick yet/);
     expect(output).toMatch(/Schedule daily: "0 7 \* \* \*" in Europe\/Berlin, next .*; no tick yet/);
     expect(output).not.toContain('Schedule monthly');
-    expect(output).toContain('Send lease: free');
+    expect(output).toContain('Workers: none running');
   });
 
-  it('after a tick: the edition and its counts, the tick outcome, deferred deliveries and the lease holder', async () => {
+  it('after a tick: the edition and its counts, the tick outcome, deferred deliveries, the rows of the open edition and a running worker', async () => {
     const app = await ws.app();
     await app.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }, { email: 'later@example.org', status: 'active' }], new Date(Date.now() - 60_000));
     const tick = new Date(Date.now() - 5 * 60_000);
     expect((await runTick(app, 'weekly', tick, new AbortController().signal)).outcome).toBe('sent');
-    let inside = '';
-    await withSendLease(app.store, app.now, async () => {
-      inside = (await ws.cli('status', '--json')).output;
-    });
-    await app.close();
+    await app.store.registerWorker({ id: 'w1', host: 'mail-2.example.org', pid: 4242, processStart: '1' });
+    const inside = (await ws.cli('status', '--json')).output;
     const health = JSON.parse(inside) as Record<string, any>;
     expect(health.lastEdition).toMatchObject({ number: 1, cadence: 'weekly', status: 'sending', tick: tick.toISOString(), counts: { sent: 1, deferred: 1 } });
     expect(health.deferred).toBe(1);
     expect(health.unfinishedEditions).toEqual([1]);
-    expect(health.lease).toMatchObject({ pid: process.pid });
+    expect(health.workers).toEqual([expect.objectContaining({ host: 'mail-2.example.org', pid: 4242, claimed: 0, dead: null })]);
+    expect(health.openEditions).toEqual([{ number: 1, cadence: 'weekly', counts: expect.objectContaining({ sent: 1, deferred: 1, pending: 0 }) }]);
     expect(health.schedules.find((s: { cadence: string }) => s.cadence === 'weekly').lastTick).toEqual({ tick: tick.toISOString(), outcome: 'sent', edition: 1 });
 
     const { output } = await ws.cli('status');
@@ -53,30 +50,30 @@ describe('digest status', () => {
     expect(output).toContain('sent 1 · deferred 1 · failed 0 · uncertain 0');
     expect(output).toContain(`last tick ${tick.toISOString()}: sent (#1)`);
     expect(output).toContain('Deferred: 1 · Uncertain: 0 · Unfinished editions: #1');
-    expect(output).toContain('Send lease: free');
+    expect(output).toContain('Open edition #1 (weekly): pending 0 · sending 0 · awaiting 0 · deferred 1 · sent 1');
+    expect(output).toMatch(/Workers: 1\n  mail-2\.example\.org pid 4242: heartbeat \d+(\.\d)?s ago, 0 rows claimed, since /);
+    await app.store.deregisterWorker('w1', new Date());
+    expect((await ws.cli('status')).output).toContain('Workers: none running');
+    await app.close();
   });
 
-  it('after a send was killed: deliveries in flight are shown as such, and a lease whose process is gone or that expired is called stale', async () => {
+  it('after a send was killed: its rows in flight are shown as such, and its worker as dead (process gone) with the rows it holds', async () => {
     const app = await ws.app();
     await app.store.upsertSubscribers(['a', 'b', 'c', 'd', 'e'].map((n) => ({ email: `${n}@example.org`, status: 'active' as const })), new Date(Date.now() - 60_000));
     expect((await runTick(app, 'weekly', new Date(Date.now() - 60_000), new AbortController().signal)).outcome).toBe('sent');
-    // What a process killed mid-send leaves: three claimed, one about to be committed, a lease it never released.
-    const db = new Database(join(ws.env.DATA_DIR!, 'digest.sqlite'));
-    db.prepare("UPDATE deliveries SET state = 'sending' WHERE email IN ('a@example.org', 'b@example.org', 'c@example.org')").run();
-    db.prepare("UPDATE deliveries SET state = 'awaiting' WHERE email = 'd@example.org'").run();
-    db.close();
+    // What a process killed mid-send leaves: three claimed, one about to be committed, its worker row.
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
-    await app.store.acquireLease('send', { id: 'killed', pid: gone, host: hostname(), processStart: '1' }, 30_000, new Date(), () => false);
-    let { output } = await ws.cli('status');
+    await app.store.registerWorker({ id: 'killed', host: hostname(), pid: gone, processStart: '1' });
+    const db = new Database(join(ws.env.DATA_DIR!, 'digest.sqlite'));
+    db.prepare("UPDATE deliveries SET state = 'sending', worker_id = 'killed' WHERE email IN ('a@example.org', 'b@example.org', 'c@example.org')").run();
+    db.prepare("UPDATE deliveries SET state = 'awaiting', worker_id = 'killed' WHERE email = 'd@example.org'").run();
+    db.close();
+    const { output } = await ws.cli('status');
     expect(output).toContain('pending 0 · in flight 4 (sending 3, awaiting 1; may have reached the server)');
-    expect(output).toContain(`Send lease: stale (process ${gone} on ${hostname()}`);
-    expect(output).toContain('that process is gone or a zombie): the next send takes it over');
-    expect(JSON.parse((await ws.cli('status', '--json')).output).lease).toMatchObject({ pid: gone, stale: 'process gone' });
-    // A holder elsewhere is judged by its expiry only.
-    await app.store.releaseLease('send', 'killed');
-    await app.store.acquireLease('send', { id: 'remote', pid: 4242, host: 'elsewhere.example', processStart: '1' }, 1, new Date(Date.now() - 60_000), () => false);
-    ({ output } = await ws.cli('status'));
-    expect(output).toMatch(/Send lease: stale \(process 4242 on elsewhere\.example, since .*; expired at .*\): the next send takes it over/);
+    expect(output).toContain(`${hostname()} pid ${gone}: heartbeat`);
+    expect(output).toContain('4 rows claimed');
+    expect(output).toContain('its process is gone: the next recovery takes its rows back');
+    expect(JSON.parse((await ws.cli('status', '--json')).output).workers).toEqual([expect.objectContaining({ pid: gone, claimed: 4, dead: 'process gone' })]);
     await app.close();
   });
 });

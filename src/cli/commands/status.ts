@@ -8,7 +8,7 @@ import type { Command } from '../command.js';
 export const statusCommand: Command = {
   name: 'status',
   usage: 'digest status [--json]',
-  summary: 'last edition and its counts, next scheduled times, deferred/uncertain deliveries, lease holder',
+  summary: 'last edition and its counts, next scheduled times, deferred/uncertain deliveries, workers and open editions',
   async run({ args, out, loadConfig }) {
     const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
     const config = loadConfig();
@@ -36,7 +36,7 @@ function printHealth(health: Health, out: (line: string) => void): void {
     out(`Schedule ${s.cadence}: "${s.expression}" in ${s.timezone}, next ${s.next}${tick}`);
   }
   out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
-  out(describeLease(health.lease));
+  printWorkers(health, out);
 }
 
 /** Claimed (sending) or about to be committed (awaiting): either may already be with the server. */
@@ -45,10 +45,18 @@ function inFlight(c: Record<DeliveryState, number>): string {
   return ` · in flight ${c.sending + c.awaiting} (sending ${c.sending}, awaiting ${c.awaiting}; may have reached the server)`;
 }
 
-function describeLease(lease: Health['lease']): string {
-  if (!lease) return 'Send lease: free (no send running)';
-  const holder = `process ${lease.pid} on ${lease.host}, since ${lease.since}`;
-  if (lease.stale === 'expired') return `Send lease: stale (${holder}; expired at ${lease.expiresAt}): the next send takes it over`;
-  if (lease.stale === 'process gone') return `Send lease: stale (${holder}; that process is gone or a zombie): the next send takes it over`;
-  return `Send lease: held by ${holder} (renewed while it runs; expires ${lease.expiresAt} unless renewed)`;
+function printWorkers(health: Health, out: (line: string) => void): void {
+  for (const e of health.openEditions) {
+    const c = e.counts;
+    out(`Open edition #${e.number} (${e.cadence}): pending ${c.pending} · sending ${c.sending} · awaiting ${c.awaiting} · deferred ${c.deferred} · sent ${c.sent} · failed ${c.failed} · uncertain ${c.uncertain} · skipped ${c.skipped}`);
+  }
+  if (health.workers.length === 0) {
+    out('Workers: none running');
+    return;
+  }
+  out(`Workers: ${health.workers.length}`);
+  for (const w of health.workers) {
+    const dead = w.dead === 'silent' ? ' — silent past WORKER_DEAD_AFTER_SECONDS: the next recovery takes its rows back' : w.dead === 'process gone' ? ' — its process is gone: the next recovery takes its rows back' : '';
+    out(`  ${w.host} pid ${w.pid}: heartbeat ${w.heartbeatAgeSeconds}s ago, ${w.claimed} rows claimed, since ${w.startedAt}${dead}`);
+  }
 }

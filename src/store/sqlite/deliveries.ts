@@ -1,84 +1,81 @@
-import type { Delivery, DeliveryState, DeliveryStore, Edition } from '../store.js';
+import { stateCounts, toDelivery, toSubscriber, type DeliveryRow, type SubscriberRow } from '../rows.js';
+import type { Claim, DeliveryState, DeliveryStore } from '../store.js';
 import type { Db } from './open.js';
-import { toSubscriber, type SubscriberRow } from './subscribers.js';
 
 /**
- * The delivery ledger. Every transition is a guarded UPDATE (`WHERE state IN (…)`), so a row can
- * only move forward along pending → sending → awaiting → sent | deferred | failed | uncertain,
- * whichever process or run touches it.
+ * The delivery ledger as a work queue. SQLite serialises writers, so a claim is one UPDATE over
+ * the first open rows; every later write names the worker (`AND worker_id = @worker`), so only
+ * the row's owner can move it on along sending → awaiting → sent | deferred | failed | uncertain.
  */
 export function deliveryStore(db: Db): DeliveryStore {
-  const nextPage = db.prepare(
-    `SELECT s.* FROM subscribers s
-       LEFT JOIN deliveries d ON d.edition = @edition AND d.subscriber_id = s.id
-     WHERE s.id > @after AND s.cadence = @cadence AND s.status = 'active' AND s.confirmed_at <= @createdAt
-       AND (d.state IS NULL OR d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))
-     ORDER BY s.id LIMIT @limit`,
+  const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
+  const claimBatch = db.prepare(
+    `UPDATE deliveries SET
+       state = CASE WHEN ${active} THEN 'sending' ELSE 'skipped' END,
+       worker_id = CASE WHEN ${active} THEN @worker END,
+       attempts = attempts + CASE WHEN ${active} THEN 1 ELSE 0 END,
+       last_error = CASE WHEN ${active} THEN last_error ELSE 'no longer subscribed' END,
+       updated_at = @now
+     WHERE rowid IN (
+       SELECT d.rowid FROM deliveries d JOIN editions e ON e.number = d.edition AND e.status = 'sending'
+        WHERE (@edition IS NULL OR d.edition = @edition)
+          AND (d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))
+        ORDER BY d.edition, d.subscriber_id LIMIT @limit)
+     RETURNING edition, subscriber_id, state, attempts`,
   );
-  const insertClaim = db.prepare(
-    `INSERT INTO deliveries (edition, subscriber_id, email, state, attempts, updated_at)
-     SELECT @edition, id, email, 'sending', 1, @now FROM subscribers WHERE id = @id AND status = 'active'
-     ON CONFLICT (edition, subscriber_id) DO UPDATE SET state = 'sending', attempts = attempts + 1, updated_at = @now
-       WHERE deliveries.state IN ('pending', 'deferred')`,
+  const subscribersOf = db.prepare(`SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))`);
+  const claimOne = db.prepare(
+    `UPDATE deliveries SET state = 'sending', worker_id = @worker, attempts = attempts + 1, updated_at = @now
+     WHERE edition = @edition AND subscriber_id = @id AND state IN ('pending', 'deferred')`,
   );
-  const claimAll = db.transaction((edition: number, ids: number[], now: number) =>
-    ids.filter((id) => insertClaim.run({ edition, id, now }).changes === 1),
+  const claimSome = db.transaction((worker: string, edition: number, ids: number[], now: number) =>
+    ids.filter((id) => claimOne.run({ worker, edition, id, now }).changes === 1),
   );
   const awaiting = db.prepare(
     `UPDATE deliveries SET state = 'awaiting', message_id = @messageId, updated_at = @now
-     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending'
-       AND EXISTS (SELECT 1 FROM subscribers WHERE id = @id AND status = 'active')`,
+     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending' AND worker_id = @worker AND ${active}`,
   );
   const finish = db.prepare(
-    `UPDATE deliveries SET state = @state, last_error = @error, retry_at = @retryAt, updated_at = @now
-     WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting')`,
-  );
-  const countDue = db.prepare(
-    `SELECT count(*) AS n FROM subscribers s
-       LEFT JOIN deliveries d ON d.edition = @edition AND d.subscriber_id = s.id
-     WHERE s.cadence = @cadence AND s.status = 'active' AND s.confirmed_at <= @createdAt
-       AND (d.state IS NULL OR d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))`,
+    `UPDATE deliveries SET state = @state, last_error = @error, retry_at = @retryAt, updated_at = @now,
+       worker_id = CASE WHEN @state = 'deferred' THEN NULL ELSE worker_id END
+     WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting') AND worker_id = @worker`,
   );
   const releaseOne = db.prepare(
-    `UPDATE deliveries SET state = 'pending', attempts = max(0, attempts - 1), updated_at = @now
-     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending'`,
+    `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = max(0, attempts - 1), updated_at = @now
+     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending' AND worker_id = @worker`,
   );
-  const releaseAll = db.transaction((edition: number, ids: number[], now: number) =>
-    ids.reduce((n, id) => n + releaseOne.run({ edition, id, now }).changes, 0),
+  const releaseSome = db.transaction((worker: string, edition: number, ids: number[], now: number) =>
+    ids.reduce((n, id) => n + releaseOne.run({ worker, edition, id, now }).changes, 0),
   );
   return {
-    async nextRecipients(edition: Edition, afterId, limit, now) {
-      const rows = nextPage.all({
-        edition: edition.number,
-        cadence: edition.cadence,
-        createdAt: edition.createdAt.getTime(),
-        after: afterId,
-        limit,
-        now: now.getTime(),
-      }) as SubscriberRow[];
-      return rows.map(toSubscriber);
+    async claimBatch(worker, { edition, limit }, now) {
+      type Row = { edition: number; subscriber_id: number; state: string; attempts: number };
+      let rows: Row[];
+      let claimed: Row[];
+      do {
+        // A batch made only of rows skipped (unsubscribed since) is not the end: claim again.
+        rows = db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: now.getTime() }) as Row[]).immediate();
+        claimed = rows.filter((row) => row.state === 'sending').sort((a, b) => a.edition - b.edition || a.subscriber_id - b.subscriber_id);
+      } while (claimed.length === 0 && rows.length > 0);
+      if (claimed.length === 0) return [];
+      const subscribers = new Map((subscribersOf.all(JSON.stringify(claimed.map((row) => row.subscriber_id))) as SubscriberRow[]).map((row) => [row.id, toSubscriber(row)]));
+      return claimed.flatMap((row): Claim[] => {
+        const subscriber = subscribers.get(row.subscriber_id);
+        return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];
+      });
     },
-    async claim(edition, subscriberIds, now) {
-      return claimAll.immediate(edition, subscriberIds, now.getTime());
+    async claim(worker, edition, ids, now) {
+      return claimSome.immediate(worker, edition, ids, now.getTime());
     },
-    async markAwaiting(edition, id, messageId, now) {
-      return awaiting.run({ edition, id, messageId, now: now.getTime() }).changes === 1;
+    async markAwaiting(worker, edition, id, messageId, now) {
+      return awaiting.run({ worker, edition, id, messageId, now: now.getTime() }).changes === 1;
     },
-    async finish(edition, id, outcome, now) {
-      finish.run({ edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() });
+    async finish(worker, edition, id, outcome, now) {
+      const params = { worker, edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() };
+      return finish.run(params).changes === 1;
     },
-    async recoverInterrupted(edition, now) {
-      return db.transaction(() => {
-        const at = now.getTime();
-        const requeued = db.prepare(`UPDATE deliveries SET state = 'pending', updated_at = ? WHERE edition = ? AND state = 'sending'`).run(at, edition).changes;
-        const uncertain = db
-          .prepare(`UPDATE deliveries SET state = 'uncertain', last_error = 'interrupted after the message was committed, before the server answered', updated_at = ? WHERE edition = ? AND state = 'awaiting'`)
-          .run(at, edition).changes;
-        return { requeued, uncertain };
-      }).immediate();
-    },
-    async release(edition, ids, now) {
-      return releaseAll.immediate(edition, ids, now.getTime());
+    async release(worker, edition, ids, now) {
+      return releaseSome.immediate(worker, edition, ids, now.getTime());
     },
     async settleOpen(edition, now, { giveUp }) {
       return db.transaction(() => {
@@ -86,8 +83,7 @@ export function deliveryStore(db: Db): DeliveryStore {
         const skipped = db
           .prepare(
             `UPDATE deliveries SET state = 'skipped', last_error = 'no longer subscribed', updated_at = ?
-             WHERE edition = ? AND state IN ('pending', 'deferred')
-               AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.id = subscriber_id AND s.status = 'active')`,
+             WHERE edition = ? AND state IN ('pending', 'deferred') AND NOT ${active}`,
           )
           .run(at, edition).changes;
         const gaveUp = giveUp
@@ -98,34 +94,14 @@ export function deliveryStore(db: Db): DeliveryStore {
         return { skipped, gaveUp };
       }).immediate();
     },
-    async countRecipients(edition, now) {
-      const row = countDue.get({ edition: edition.number, cadence: edition.cadence, createdAt: edition.createdAt.getTime(), now: now.getTime() }) as { n: number };
-      return row.n;
-    },
     async countDeliveries(edition) {
-      const counts = Object.fromEntries(
-        (['pending', 'sending', 'awaiting', 'sent', 'deferred', 'failed', 'uncertain', 'skipped'] as const).map((s) => [s, 0]),
-      ) as Record<DeliveryState, number>;
-      for (const row of db.prepare('SELECT state, count(*) AS n FROM deliveries WHERE edition = ? GROUP BY state').all(edition) as { state: DeliveryState; n: number }[]) {
-        counts[row.state] = row.n;
-      }
-      return counts;
+      return stateCounts(db.prepare('SELECT state, count(*) AS n FROM deliveries WHERE edition = ? GROUP BY state').all(edition) as { state: DeliveryState; n: number }[]);
     },
     async listDeliveries(edition, states) {
       const rows = db
         .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY subscriber_id`)
-        .all(edition, ...states) as { edition: number; subscriber_id: number; email: string; state: DeliveryState; attempts: number; message_id: string | null; last_error: string | null; updated_at: number; retry_at: number | null }[];
-      return rows.map((row): Delivery => ({
-        edition: row.edition,
-        subscriberId: row.subscriber_id,
-        email: row.email,
-        state: row.state,
-        attempts: row.attempts,
-        messageId: row.message_id,
-        lastError: row.last_error,
-        updatedAt: new Date(row.updated_at),
-        retryAt: row.retry_at === null ? null : new Date(row.retry_at),
-      }));
+        .all(edition, ...states) as DeliveryRow[];
+      return rows.map(toDelivery);
     },
   };
 }

@@ -1,45 +1,23 @@
-import type { Post } from '../../posts/post.js';
-import type { Cadence } from '../../render/view-model.js';
-import type { Edition, EditionStore, Segment } from '../store.js';
+import { toEdition, type EditionRow } from '../rows.js';
+import type { EditionStore, NewEdition, Segment } from '../store.js';
 import type { Db } from './open.js';
-
-interface EditionRow {
-  number: number;
-  cadence: string;
-  created_at: number;
-  tick_key: string | null;
-  status: string;
-  subject: string;
-  slugs: string;
-  posts: string;
-  html: string;
-  text: string;
-}
-
-function toEdition(row: EditionRow): Edition {
-  return {
-    number: row.number,
-    cadence: row.cadence as Cadence,
-    createdAt: new Date(row.created_at),
-    tickKey: row.tick_key,
-    status: row.status as Edition['status'],
-    subject: row.subject,
-    slugs: JSON.parse(row.slugs) as string[],
-    posts: (JSON.parse(row.posts) as (Post & { date: string })[]).map((post) => ({ ...post, date: new Date(post.date) })),
-    html: row.html,
-    text: row.text,
-  };
-}
 
 export function editionStore(db: Db): EditionStore {
   const insertEdition = db.prepare(
     `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text)
      VALUES (@number, @cadence, @createdAt, @tickKey, 'sending', @subject, @slugs, @posts, @html, @text)
-     ON CONFLICT (cadence, tick_key) DO NOTHING RETURNING number`,
+     ON CONFLICT DO NOTHING RETURNING number`,
   );
   const recordPost = db.prepare('INSERT OR IGNORE INTO post_ledger (cadence, slug, edition, recorded_at) VALUES (?, ?, ?, ?)');
+  // The recipients are frozen with the edition, by SQL: the list is never loaded into memory.
+  const freezeRecipients = db.prepare(
+    `INSERT INTO deliveries (edition, subscriber_id, email, state, attempts, updated_at)
+     SELECT @number, id, email, 'pending', 0, @createdAt FROM subscribers
+      WHERE cadence = @cadence AND status = 'active' AND confirmed_at <= @createdAt`,
+  );
   const byNumber = db.prepare('SELECT * FROM editions WHERE number = ?');
-  const create = db.transaction((edition: Parameters<EditionStore['createEdition']>[0]) => {
+  const create = db.transaction((edition: NewEdition) => {
+    const createdAt = edition.createdAt.getTime();
     const created = insertEdition.get({
       number: edition.number,
       cadence: edition.cadence,
@@ -47,16 +25,20 @@ export function editionStore(db: Db): EditionStore {
       subject: edition.subject,
       html: edition.html,
       text: edition.text,
-      createdAt: edition.createdAt.getTime(),
+      createdAt,
       slugs: JSON.stringify(edition.posts.map((post) => post.slug)),
       posts: JSON.stringify(edition.posts),
     }) as { number: number } | undefined;
     if (!created) return undefined;
-    const at = edition.createdAt.getTime();
-    for (const { slug } of edition.posts) recordPost.run(edition.cadence, slug, created.number, at);
-    for (const slug of edition.baselineSlugs) recordPost.run(edition.cadence, slug, 0, at);
+    for (const { slug } of edition.posts) recordPost.run(edition.cadence, slug, created.number, createdAt);
+    for (const slug of edition.baselineSlugs) recordPost.run(edition.cadence, slug, 0, createdAt);
+    freezeRecipients.run({ number: created.number, cadence: edition.cadence, createdAt });
     return toEdition(byNumber.get(created.number) as EditionRow);
   });
+  const complete = db.prepare(
+    `UPDATE editions SET status = 'complete', completed_at = ? WHERE number = ? AND status = 'sending'
+       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = editions.number AND state IN ('pending', 'sending', 'awaiting', 'deferred'))`,
+  );
   return {
     async postLedger(cadence) {
       const rows = db.prepare('SELECT slug, edition FROM post_ledger WHERE cadence = ?').all(cadence) as { slug: string; edition: number }[];
@@ -71,9 +53,15 @@ export function editionStore(db: Db): EditionStore {
     async createEdition(edition) {
       return create.immediate(edition);
     },
+    async withPrepareLock(prepare) {
+      return prepare();
+    },
     async openEdition(cadence) {
       const row = db.prepare(`SELECT * FROM editions WHERE cadence = ? AND status = 'sending' ORDER BY number LIMIT 1`).get(cadence) as EditionRow | undefined;
       return row && toEdition(row);
+    },
+    async listOpenEditions() {
+      return (db.prepare(`SELECT * FROM editions WHERE status = 'sending' ORDER BY number`).all() as EditionRow[]).map(toEdition);
     },
     async getEdition(number) {
       const row = byNumber.get(number) as EditionRow | undefined;
@@ -87,7 +75,7 @@ export function editionStore(db: Db): EditionStore {
       return row && toEdition(row);
     },
     async completeEdition(number, now) {
-      db.prepare(`UPDATE editions SET status = 'complete', completed_at = ? WHERE number = ? AND status = 'sending'`).run(now.getTime(), number);
+      return complete.run(now.getTime(), number).changes === 1;
     },
     async saveSegment(edition, segment: Segment) {
       db.prepare('INSERT OR IGNORE INTO segments (edition, key, slugs, subject, html, text) VALUES (?, ?, ?, ?, ?, ?)').run(

@@ -3,10 +3,10 @@ import type { Store } from '../store.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
 import { guardStore } from './guard.js';
-import { leaseStore } from './leases.js';
 import { openDatabase, snapshotDatabase, type Db } from './open.js';
 import { subscriberStore } from './subscribers.js';
 import { tickStore } from './ticks.js';
+import { workerStore } from './workers.js';
 
 export const DATABASE_FILE = 'digest.sqlite';
 
@@ -21,10 +21,11 @@ export function openSqliteStore(dataDir: string, options: { snapshot?: boolean }
 
 function storeOver(db: Db): Store {
   return {
+    kind: 'sqlite',
     ...subscriberStore(db),
     ...editionStore(db),
     ...deliveryStore(db),
-    ...leaseStore(db),
+    ...workerStore(db),
     ...tickStore(db),
     async getMeta(key) {
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;

@@ -109,4 +109,27 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
   `,
+  // The ledger as the work queue: rows owned by a worker (fenced writes), a workers table judged
+  // by heartbeats, at most one open edition per cadence, and no global send lease any more.
+  // Editions still open get their recipients frozen now, as new editions do at creation.
+  `
+  ALTER TABLE deliveries ADD COLUMN worker_id TEXT;
+  CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    process_start TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_open ON deliveries (edition, subscriber_id) WHERE state IN ('pending', 'deferred');
+  CREATE INDEX deliveries_in_flight ON deliveries (worker_id) WHERE state IN ('sending', 'awaiting');
+  CREATE UNIQUE INDEX editions_one_open ON editions (cadence) WHERE status = 'sending';
+  DROP TABLE leases;
+  INSERT INTO deliveries (edition, subscriber_id, email, state, attempts, updated_at)
+    SELECT e.number, s.id, s.email, 'pending', 0, e.created_at
+      FROM editions e JOIN subscribers s ON s.cadence = e.cadence AND s.status = 'active' AND s.confirmed_at <= e.created_at
+     WHERE e.status = 'sending'
+    ON CONFLICT (edition, subscriber_id) DO NOTHING;
+  `,
 ];

@@ -1,60 +1,8 @@
-import type { Cadence } from '../../render/view-model.js';
-import type { PendingChoices, Subscriber, SubscriberFilter, SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
+import { parsePending, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import type { SubscriberFilter, SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
 import type { Db } from './open.js';
 
-export interface SubscriberRow {
-  id: number;
-  email: string;
-  name: string;
-  categories: string;
-  excluded_categories: string;
-  pending_choices: string | null;
-  cadence: string;
-  status: string;
-  created_at: number;
-  confirmed_at: number | null;
-}
-
 const PAGE = 500;
-
-export function toSubscriber(row: SubscriberRow): Subscriber {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    categories: parseCategories(row.categories),
-    excludedCategories: parseCategories(row.excluded_categories ?? '[]'),
-    cadence: row.cadence as Cadence,
-    status: row.status as SubscriberStatus,
-    createdAt: new Date(row.created_at),
-    confirmedAt: row.confirmed_at === null ? null : new Date(row.confirmed_at),
-  };
-}
-
-/** A damaged topics cell (edited by hand, say) means "all topics" rather than stopping a whole send. */
-function parseCategories(cell: string): string[] {
-  try {
-    const parsed: unknown = JSON.parse(cell);
-    return Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function parsePending(cell: string | null): PendingChoices | undefined {
-  if (!cell) return undefined;
-  try {
-    const parsed = JSON.parse(cell) as Record<string, unknown>;
-    const categories = Array.isArray(parsed['categories']) ? parsed['categories'].filter((c): c is string => typeof c === 'string') : undefined;
-    return {
-      ...(typeof parsed['name'] === 'string' ? { name: parsed['name'] } : {}),
-      ...(categories ? { categories } : {}),
-      ...(typeof parsed['cadence'] === 'string' ? { cadence: parsed['cadence'] as Cadence } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-}
 
 export function subscriberStore(db: Db): SubscriberStore {
   const insert = db.prepare(
@@ -101,7 +49,7 @@ export function subscriberStore(db: Db): SubscriberStore {
     let added = 0;
     for (const row of rows) {
       if (!byEmail.get(row.email)) added += 1;
-      insert.run(toParams(row, now));
+      insert.run(subscriberParams(row, now));
     }
     return { added, updated: rows.length - added };
   });
@@ -171,21 +119,4 @@ function durably<T>(db: Db, write: () => T): T {
   } finally {
     db.pragma('synchronous = NORMAL');
   }
-}
-
-function toParams(row: SubscriberInput, now: number) {
-  return {
-    email: row.email,
-    name: row.name ?? '',
-    categories: JSON.stringify(row.categories ?? []),
-    excludedCategories: JSON.stringify(row.excludedCategories ?? []),
-    cadence: row.cadence ?? 'weekly',
-    status: row.status ?? 'active',
-    now,
-    nameGiven: row.name === undefined ? 0 : 1,
-    categoriesGiven: row.categories === undefined ? 0 : 1,
-    excludedGiven: row.excludedCategories === undefined ? 0 : 1,
-    cadenceGiven: row.cadence === undefined ? 0 : 1,
-    statusGiven: row.status === undefined ? 0 : 1,
-  };
 }

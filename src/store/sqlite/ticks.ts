@@ -1,28 +1,6 @@
-import type { Cadence } from '../../render/view-model.js';
-import type { Tick, TickOutcome, TickStore } from '../ticks.js';
+import { toTick, type TickRow } from '../rows.js';
+import type { TickStore } from '../ticks.js';
 import type { Db } from './open.js';
-
-interface TickRow {
-  cadence: string;
-  tick_key: string;
-  started_at: number;
-  finished_at: number | null;
-  outcome: string;
-  edition: number | null;
-  detail: string | null;
-}
-
-function toTick(row: TickRow): Tick {
-  return {
-    cadence: row.cadence as Cadence,
-    key: row.tick_key,
-    startedAt: new Date(row.started_at),
-    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-    outcome: row.outcome as TickOutcome,
-    edition: row.edition,
-    detail: row.detail,
-  };
-}
 
 /** Tick keys are ISO UTC strings of one length, so text order is time order. */
 export function tickStore(db: Db): TickStore {

@@ -1,0 +1,105 @@
+import { parsePending, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import type { SubscriberStatus, SubscriberStore } from '../store.js';
+import type { Pg, Sql } from './db.js';
+
+const PAGE = 500;
+
+const UPSERT = `INSERT INTO subscribers (email, name, categories, excluded_categories, cadence, status, created_at, confirmed_at, status_changed_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $6 = 'active' THEN $7::bigint END, $7)
+  ON CONFLICT (email) DO UPDATE SET
+    name = CASE WHEN $8 THEN excluded.name ELSE subscribers.name END,
+    categories = CASE WHEN $9 THEN excluded.categories ELSE subscribers.categories END,
+    excluded_categories = CASE WHEN $10 THEN excluded.excluded_categories ELSE subscribers.excluded_categories END,
+    cadence = CASE WHEN $11 THEN excluded.cadence ELSE subscribers.cadence END,
+    status = CASE WHEN $12 THEN excluded.status ELSE subscribers.status END,
+    confirmed_at = CASE WHEN $12 AND excluded.status = 'active' AND subscribers.status <> 'active' THEN $7 ELSE subscribers.confirmed_at END,
+    status_changed_at = CASE WHEN $12 AND excluded.status <> subscribers.status THEN $7 ELSE subscribers.status_changed_at END
+  RETURNING (xmax = 0) AS inserted`;
+
+const SET_STATUS = `UPDATE subscribers SET status = $2, status_changed_at = $3,
+    confirmed_at = CASE WHEN $2 = 'active' AND status <> 'active' THEN $3 ELSE confirmed_at END
+  WHERE id = $1 AND status <> $2`;
+
+/** The topics filter of `subscribers list --category`: no topics means all, a stopped topic never. */
+const PAGE_QUERY = `SELECT * FROM subscribers WHERE id > $1 AND ($2::text IS NULL OR status = $2)
+  AND ($3::text IS NULL OR ((categories = '[]' OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(categories::jsonb) v WHERE lower(v) = lower($3)))
+    AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(excluded_categories::jsonb) v WHERE lower(v) = lower($3))))
+  ORDER BY id LIMIT ${PAGE}`;
+
+async function one(sql: Sql, text: string, values: unknown[]): Promise<SubscriberRow | undefined> {
+  return (await sql.rows<SubscriberRow>(text, values))[0];
+}
+
+export function subscriberStore(db: Pg): SubscriberStore {
+  return {
+    async upsertSubscribers(rows, now) {
+      return db.tx(async (sql) => {
+        let added = 0;
+        for (const row of rows) {
+          const p = subscriberParams(row, now.getTime());
+          const values = [p.email, p.name, p.categories, p.excludedCategories, p.cadence, p.status, p.now, !!p.nameGiven, !!p.categoriesGiven, !!p.excludedGiven, !!p.cadenceGiven, !!p.statusGiven];
+          const [result] = await sql.rows<{ inserted: boolean }>(UPSERT, values);
+          if (result?.inserted) added += 1;
+        }
+        return { added, updated: rows.length - added };
+      });
+    },
+    async findSubscriber(email) {
+      const row = await one(db, 'SELECT * FROM subscribers WHERE email = $1', [email]);
+      return row && toSubscriber(row);
+    },
+    async getSubscriber(id) {
+      const row = await one(db, 'SELECT * FROM subscribers WHERE id = $1', [id]);
+      return row && toSubscriber(row);
+    },
+    async *listSubscribers(filter = {}) {
+      let after = 0;
+      for (;;) {
+        const rows = await db.rows<SubscriberRow>(PAGE_QUERY, [after, filter.status ?? null, filter.category ?? null]);
+        for (const row of rows) yield toSubscriber(row);
+        if (rows.length < PAGE) return;
+        after = rows[rows.length - 1]?.id ?? after;
+      }
+    },
+    async setStatus(id, status, now) {
+      return (await db.run(SET_STATUS, [id, status, now.getTime()])) > 0;
+    },
+    async setPendingChoices(id, choices) {
+      await db.run('UPDATE subscribers SET pending_choices = $1 WHERE id = $2', [JSON.stringify(choices), id]);
+    },
+    async confirmSubscriber(id, now) {
+      return db.tx(async (sql) => {
+        const row = await one(sql, 'SELECT * FROM subscribers WHERE id = $1 FOR UPDATE', [id]);
+        if (!row) return false;
+        // Already active (resubscribed from the preferences page since): the sign-up's choices are moot.
+        const pending = row.status === 'active' ? undefined : parsePending(row.pending_choices);
+        if (row.pending_choices !== null) await sql.run('UPDATE subscribers SET pending_choices = NULL WHERE id = $1', [id]);
+        if (pending) {
+          // A new sign-up is a fresh choice: topics stopped before are cleared.
+          await sql.run(`UPDATE subscribers SET name = $1, categories = $2, excluded_categories = '[]', cadence = $3 WHERE id = $4`, [
+            pending.name ?? row.name,
+            JSON.stringify(pending.categories ?? []),
+            pending.cadence ?? row.cadence,
+            id,
+          ]);
+        }
+        return (await sql.run(SET_STATUS, [id, 'active', now.getTime()])) > 0;
+      });
+    },
+    async updatePreferences(id, changes) {
+      await db.run(
+        `UPDATE subscribers SET name = coalesce($1, name), categories = coalesce($2, categories),
+           excluded_categories = coalesce($3, excluded_categories), cadence = coalesce($4, cadence) WHERE id = $5`,
+        [changes.name ?? null, changes.categories ? JSON.stringify(changes.categories) : null, changes.excludedCategories ? JSON.stringify(changes.excludedCategories) : null, changes.cadence ?? null, id],
+      );
+    },
+    async removeSubscriber(email) {
+      return (await db.run('DELETE FROM subscribers WHERE email = $1', [email])) > 0;
+    },
+    async countSubscribers() {
+      const counts: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0 };
+      for (const row of await db.rows<{ status: SubscriberStatus; n: number }>('SELECT status, count(*)::int AS n FROM subscribers GROUP BY status')) counts[row.status] = row.n;
+      return counts;
+    },
+  };
+}

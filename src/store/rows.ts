@@ -1,0 +1,166 @@
+import type { Post } from '../posts/post.js';
+import type { Cadence } from '../render/view-model.js';
+import type { Delivery, DeliveryState, Edition, PendingChoices, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
+import type { Tick, TickOutcome } from './ticks.js';
+
+/**
+ * Rows as both stores keep them (times as epoch milliseconds, lists as JSON text) and their
+ * mapping to the port's types, so SQLite and PostgreSQL read a row the same way.
+ */
+export interface SubscriberRow {
+  id: number;
+  email: string;
+  name: string;
+  categories: string;
+  excluded_categories: string;
+  pending_choices: string | null;
+  cadence: string;
+  status: string;
+  created_at: number;
+  confirmed_at: number | null;
+}
+
+export function toSubscriber(row: SubscriberRow): Subscriber {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    categories: parseCategories(row.categories),
+    excludedCategories: parseCategories(row.excluded_categories ?? '[]'),
+    cadence: row.cadence as Cadence,
+    status: row.status as SubscriberStatus,
+    createdAt: new Date(row.created_at),
+    confirmedAt: row.confirmed_at === null ? null : new Date(row.confirmed_at),
+  };
+}
+
+/** A damaged topics cell (edited by hand, say) means "all topics" rather than stopping a whole send. */
+function parseCategories(cell: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(cell);
+    return Array.isArray(parsed) ? parsed.filter((c): c is string => typeof c === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function parsePending(cell: string | null): PendingChoices | undefined {
+  if (!cell) return undefined;
+  try {
+    const parsed = JSON.parse(cell) as Record<string, unknown>;
+    const categories = Array.isArray(parsed['categories']) ? parsed['categories'].filter((c): c is string => typeof c === 'string') : undefined;
+    return {
+      ...(typeof parsed['name'] === 'string' ? { name: parsed['name'] } : {}),
+      ...(categories ? { categories } : {}),
+      ...(typeof parsed['cadence'] === 'string' ? { cadence: parsed['cadence'] as Cadence } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** An upsert's values; `*Given` says which fields the input set, so an update leaves the others alone. */
+export function subscriberParams(row: SubscriberInput, now: number) {
+  return {
+    email: row.email,
+    name: row.name ?? '',
+    categories: JSON.stringify(row.categories ?? []),
+    excludedCategories: JSON.stringify(row.excludedCategories ?? []),
+    cadence: row.cadence ?? 'weekly',
+    status: row.status ?? 'active',
+    now,
+    nameGiven: row.name === undefined ? 0 : 1,
+    categoriesGiven: row.categories === undefined ? 0 : 1,
+    excludedGiven: row.excludedCategories === undefined ? 0 : 1,
+    cadenceGiven: row.cadence === undefined ? 0 : 1,
+    statusGiven: row.status === undefined ? 0 : 1,
+  };
+}
+
+export interface EditionRow {
+  number: number;
+  cadence: string;
+  created_at: number;
+  tick_key: string | null;
+  status: string;
+  subject: string;
+  slugs: string;
+  posts: string;
+  html: string;
+  text: string;
+}
+
+export function toEdition(row: EditionRow): Edition {
+  return {
+    number: row.number,
+    cadence: row.cadence as Cadence,
+    createdAt: new Date(row.created_at),
+    tickKey: row.tick_key,
+    status: row.status as Edition['status'],
+    subject: row.subject,
+    slugs: JSON.parse(row.slugs) as string[],
+    posts: (JSON.parse(row.posts) as (Post & { date: string })[]).map((post) => ({ ...post, date: new Date(post.date) })),
+    html: row.html,
+    text: row.text,
+  };
+}
+
+export interface DeliveryRow {
+  edition: number;
+  subscriber_id: number;
+  email: string;
+  state: DeliveryState;
+  attempts: number;
+  message_id: string | null;
+  last_error: string | null;
+  updated_at: number;
+  retry_at: number | null;
+  worker_id: string | null;
+}
+
+export function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    edition: row.edition,
+    subscriberId: row.subscriber_id,
+    email: row.email,
+    state: row.state,
+    attempts: row.attempts,
+    messageId: row.message_id,
+    lastError: row.last_error,
+    updatedAt: new Date(row.updated_at),
+    retryAt: row.retry_at === null ? null : new Date(row.retry_at),
+    workerId: row.worker_id,
+  };
+}
+
+export interface TickRow {
+  cadence: string;
+  tick_key: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: string;
+  edition: number | null;
+  detail: string | null;
+}
+
+export function toTick(row: TickRow): Tick {
+  return {
+    cadence: row.cadence as Cadence,
+    key: row.tick_key,
+    startedAt: new Date(row.started_at),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    outcome: row.outcome as TickOutcome,
+    edition: row.edition,
+    detail: row.detail,
+  };
+}
+
+/** A count of every state, zeros included. */
+export function stateCounts(rows: { state: DeliveryState; n: number }[]): Record<DeliveryState, number> {
+  const counts = { pending: 0, sending: 0, awaiting: 0, sent: 0, deferred: 0, failed: 0, uncertain: 0, skipped: 0 } as Record<DeliveryState, number>;
+  for (const row of rows) counts[row.state] = Number(row.n);
+  return counts;
+}
+
+/** The last-error text of rows whose worker died after committing the message. */
+export const INTERRUPTED_AFTER_COMMIT = 'interrupted after the message was committed, before the server answered';

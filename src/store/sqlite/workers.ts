@@ -1,0 +1,79 @@
+import { INTERRUPTED_AFTER_COMMIT } from '../rows.js';
+import type { WorkerStatus, WorkerStore } from '../store.js';
+import type { Db } from './open.js';
+
+/** The database's clock, in epoch milliseconds: heartbeats are written and judged by it alone. */
+const DB_NOW = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
+
+interface WorkerRow {
+  id: string;
+  host: string;
+  pid: number;
+  process_start: string;
+  started_at: number;
+  age_ms: number;
+  claimed: number;
+}
+
+export function workerStore(db: Db): WorkerStore {
+  const register = db.prepare(
+    `INSERT INTO workers (id, host, pid, process_start, started_at, heartbeat_at) VALUES (@id, @host, @pid, @processStart, ${DB_NOW}, ${DB_NOW})
+     ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+  );
+  const heartbeat = db.prepare(`UPDATE workers SET heartbeat_at = ${DB_NOW} WHERE id = ?`);
+  const releaseAll = db.prepare(`UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = max(0, attempts - 1), updated_at = ? WHERE state = 'sending' AND worker_id = ?`);
+  const remove = db.prepare('DELETE FROM workers WHERE id = ?');
+  const list = db.prepare(
+    `SELECT w.*, ${DB_NOW} - w.heartbeat_at AS age_ms,
+       (SELECT count(*) FROM deliveries d WHERE d.worker_id = w.id AND d.state IN ('sending', 'awaiting')) AS claimed
+     FROM workers w ORDER BY w.started_at`,
+  );
+  const dead = db.prepare(`SELECT id FROM workers WHERE heartbeat_at < ${DB_NOW} - @ms OR id IN (SELECT value FROM json_each(@known))`);
+  // Rows of the dead, and rows held by no registered worker (a worker removed by hand, a ledger
+  // from before workers existed).
+  const orphaned = `(worker_id IS NULL OR worker_id IN (SELECT value FROM json_each(@dead)) OR worker_id NOT IN (SELECT id FROM workers))`;
+  const requeue = db.prepare(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = @now WHERE state = 'sending' AND ${orphaned}`);
+  const uncertain = db.prepare(`UPDATE deliveries SET state = 'uncertain', last_error = '${INTERRUPTED_AFTER_COMMIT}', updated_at = @now WHERE state = 'awaiting' AND ${orphaned}`);
+  const removeDead = db.prepare('DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))');
+  const recover = db.transaction((ms: number, known: string[], now: number) => {
+    const workers = (dead.all({ ms, known: JSON.stringify(known) }) as { id: string }[]).map((row) => row.id);
+    removeDead.run(JSON.stringify(workers));
+    const params = { dead: JSON.stringify(workers), now };
+    return { workers, requeued: requeue.run(params).changes, uncertain: uncertain.run(params).changes };
+  });
+  return {
+    async registerWorker(worker) {
+      register.run(worker);
+    },
+    async heartbeatWorker(id) {
+      return heartbeat.run(id).changes === 1;
+    },
+    async deregisterWorker(id, now) {
+      return db.transaction(() => {
+        const released = releaseAll.run(now.getTime(), id).changes;
+        remove.run(id);
+        return released;
+      }).immediate();
+    },
+    async listWorkers() {
+      return (list.all() as WorkerRow[]).map(
+        (row): WorkerStatus => ({
+          id: row.id,
+          host: row.host,
+          pid: row.pid,
+          processStart: row.process_start,
+          startedAt: new Date(row.started_at),
+          heartbeatAgeSeconds: Math.max(0, row.age_ms / 1000),
+          claimed: row.claimed,
+        }),
+      );
+    },
+    async recoverDeadWorkers(deadAfterSeconds, known, now) {
+      return recover.immediate(deadAfterSeconds * 1000, known, now.getTime());
+    },
+    async watchWork() {
+      // No notifications in SQLite: workers poll.
+      return async () => undefined;
+    },
+  };
+}
