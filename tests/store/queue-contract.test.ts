@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.js';
+import { addReaders, newEdition, STORE_KINDS, useStores } from './stores.js';
+
+/**
+ * The ledger as the work queue, on both stores: owned claims, fenced writes, workers judged by
+ * the database clock, and what recovery does with a dead worker's rows.
+ */
+const stores = useStores();
+afterEach(() => stores.close());
+const T = new Date('2026-12-01T09:00:00Z');
+const emails = (n: number) => Array.from({ length: n }, (_, i) => `r${String(i).padStart(3, '0')}@example.org`);
+const worker = (id: string, host = 'mail-2.example.org') => ({ id, host, pid: 4242, processStart: '1' });
+
+async function withEdition(store: Store, readers: number): Promise<void> {
+  await addReaders(store, emails(readers));
+  await store.createEdition(newEdition(1));
+}
+
+describe.each(STORE_KINDS)('%s store: claims', (kind) => {
+  it('claims a batch in order, owned by the worker; two workers never get the same row', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 25);
+    const a = await store.claimBatch('a', { limit: 10 }, T);
+    const b = await store.claimBatch('b', { edition: 1, limit: 10 }, T);
+    expect(a.map((c) => c.subscriber.email)).toEqual(emails(10));
+    expect(a[0]).toMatchObject({ edition: 1, attempts: 1, subscriber: { email: 'r000@example.org', status: 'active' } });
+    expect(b.map((c) => c.subscriber.email)).toEqual(emails(20).slice(10));
+    expect((await store.listDeliveries(1, ['sending'])).filter((d) => d.workerId === 'a')).toHaveLength(10);
+    expect(await store.countDeliveries(1)).toMatchObject({ sending: 20, pending: 5 });
+    expect(await store.claimBatch('c', { edition: 2, limit: 10 }, T)).toEqual([]);
+  });
+
+  it('many workers claiming at once share the rows out exactly', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 300);
+    const others = kind === 'postgres' ? await Promise.all([stores.another(), stores.another(), stores.another()]) : [store, store, store];
+    const claimers = [store, ...others];
+    const taken: string[] = [];
+    await Promise.all(
+      claimers.map(async (s, i) => {
+        for (;;) {
+          const batch = await s.claimBatch(`w${i}`, { limit: 7 }, T);
+          if (batch.length === 0) return;
+          taken.push(...batch.map((c) => c.subscriber.email));
+        }
+      }),
+    );
+    expect(taken.sort()).toEqual(emails(300));
+  });
+
+  it('a reader who left after the edition was made is skipped at claim time, not returned', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3);
+    await store.setStatus((await store.findSubscriber('r000@example.org'))!.id, 'unsubscribed', T);
+    await store.removeSubscriber('r001@example.org');
+    const claimed = await store.claimBatch('a', { limit: 2 }, T);
+    expect(claimed.map((c) => c.subscriber.email)).toEqual(['r002@example.org']);
+    expect((await store.listDeliveries(1, ['skipped'])).map((d) => [d.email, d.lastError])).toEqual([
+      ['r000@example.org', 'no longer subscribed'],
+      ['r001@example.org', 'no longer subscribed'],
+    ]);
+  });
+
+  it('every later write is fenced: only the owner moves its row on', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 2);
+    const [first, second] = await store.claimBatch('a', { limit: 2 }, T);
+    const id = first!.subscriber.id;
+    expect(await store.markAwaiting('b', 1, id, '<m@x>', T)).toBe(false);
+    expect(await store.finish('b', 1, id, { state: 'sent' }, T)).toBe(false);
+    expect(await store.release('b', 1, [id], T)).toBe(0);
+    expect(await store.markAwaiting('a', 1, id, '<m@x>', T)).toBe(true);
+    expect(await store.finish('a', 1, id, { state: 'sent' }, T)).toBe(true);
+    expect(await store.finish('a', 1, id, { state: 'failed' }, T)).toBe(false);
+    expect(await store.release('a', 1, [second!.subscriber.id], T)).toBe(1);
+    expect((await store.listDeliveries(1, ['sent', 'pending'])).map((d) => [d.state, d.messageId, d.attempts])).toEqual([
+      ['sent', '<m@x>', 1],
+      ['pending', null, 0],
+    ]);
+  });
+
+  it('a deferred row is claimable again once due, by anyone; a retry claims it by id', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 1);
+    const [claim] = await store.claimBatch('a', { limit: 5 }, T);
+    const id = claim!.subscriber.id;
+    await store.finish('a', 1, id, { state: 'deferred', error: '451 later', retryAt: new Date(T.getTime() + 60_000) }, T);
+    expect(await store.claimBatch('b', { limit: 5 }, new Date(T.getTime() + 30_000))).toEqual([]);
+    expect(await store.claim('b', 1, [id], T)).toEqual([id]);
+    await store.finish('b', 1, id, { state: 'deferred', error: '451 later', retryAt: new Date(T.getTime() + 60_000) }, T);
+    const again = await store.claimBatch('c', { limit: 5 }, new Date(T.getTime() + 61_000));
+    expect(again.map((c) => [c.subscriber.id, c.attempts])).toEqual([[id, 3]]);
+  });
+
+  it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3);
+    const [c] = await store.claimBatch('a', { limit: 1 }, T);
+    await store.finish('a', 1, c!.subscriber.id, { state: 'deferred', error: '451', retryAt: T }, T);
+    await store.setStatus((await store.findSubscriber('r001@example.org'))!.id, 'bounced', T);
+    expect(await store.settleOpen(1, T, { giveUp: true })).toEqual({ skipped: 1, gaveUp: 1 });
+    expect(await store.countDeliveries(1)).toMatchObject({ pending: 1, skipped: 1, failed: 1 });
+  });
+});
+
+describe.each(STORE_KINDS)('%s store: workers', (kind) => {
+  it('registers, heartbeats, lists with heartbeat age and rows held; deregistering hands unsent claims back', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 4);
+    await store.registerWorker(worker('a'));
+    await store.claimBatch('a', { limit: 3 }, T);
+    expect(await store.heartbeatWorker('a')).toBe(true);
+    const [listed] = await store.listWorkers();
+    expect(listed).toMatchObject({ id: 'a', host: 'mail-2.example.org', pid: 4242, claimed: 3 });
+    expect(listed!.heartbeatAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(listed!.heartbeatAgeSeconds).toBeLessThan(5);
+    expect(await store.deregisterWorker('a', T)).toBe(3);
+    expect(await store.listWorkers()).toEqual([]);
+    expect(await store.countDeliveries(1)).toMatchObject({ pending: 4, sending: 0 });
+  });
+
+  it('a worker silent past the limit (database clock) is dead: sending → pending, awaiting → uncertain; its late writes are refused', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 4);
+    await store.registerWorker(worker('sleepy'));
+    await store.registerWorker(worker('live'));
+    const claims = await store.claimBatch('sleepy', { limit: 3 }, T);
+    const mine = await store.claimBatch('live', { limit: 1 }, T);
+    await store.markAwaiting('sleepy', 1, claims[0]!.subscriber.id, '<m@x>', T);
+    // Nobody is dead within the limit.
+    expect(await store.recoverDeadWorkers(60, [], T)).toEqual({ workers: [], requeued: 0, uncertain: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await store.heartbeatWorker('live');
+    expect(await store.recoverDeadWorkers(0.3, [], T)).toEqual({ workers: ['sleepy'], requeued: 2, uncertain: 1 });
+    expect(await store.heartbeatWorker('sleepy')).toBe(false);
+    // The woken worker's writes are refused, its row's fate stays as recovery decided.
+    expect(await store.finish('sleepy', 1, claims[0]!.subscriber.id, { state: 'sent' }, T)).toBe(false);
+    expect(await store.markAwaiting('sleepy', 1, claims[1]!.subscriber.id, '<m2@x>', T)).toBe(false);
+    expect(await store.finish('live', 1, mine[0]!.subscriber.id, { state: 'sent' }, T)).toBe(true);
+    const rows = await store.listDeliveries(1, ['uncertain']);
+    expect(rows.map((d) => [d.subscriberId, d.messageId])).toEqual([[claims[0]!.subscriber.id, '<m@x>']]);
+    expect(rows[0]!.lastError).toMatch(/interrupted after the message was committed/);
+    expect(await store.countDeliveries(1)).toMatchObject({ pending: 2, sent: 1, uncertain: 1, sending: 0, awaiting: 0 });
+  });
+
+  it('a worker named as gone by its host is dead at once; rows held by no registered worker are taken back too', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3);
+    await store.registerWorker(worker('crashed'));
+    await store.claimBatch('crashed', { limit: 1 }, T);
+    await store.claimBatch('never-registered', { limit: 1 }, T);
+    expect(await store.recoverDeadWorkers(3600, ['crashed'], T)).toEqual({ workers: ['crashed'], requeued: 2, uncertain: 0 });
+    expect(await store.countDeliveries(1)).toMatchObject({ pending: 3 });
+  });
+
+  it('watchWork hands back an unsubscribe (PostgreSQL also wakes the listener when an edition is made)', async () => {
+    const store = await stores.open(kind);
+    let woken = 0;
+    const stop = await store.watchWork(() => (woken += 1));
+    await store.createEdition(newEdition(1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stop();
+    expect(woken).toBe(kind === 'postgres' ? 1 : 0);
+  });
+});
