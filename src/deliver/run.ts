@@ -64,7 +64,8 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
     if (complete && (await app.store.completeEdition(edition.number, app.now()))) app.logger.info('edition.completed', { edition: edition.number, worker: session.id() });
     const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
     const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
-    app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
+    // A worker's pass over an edition it found nothing to claim in is not worth a line.
+    if (!options.session || tally.claimed) app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
     return { tally, recovered, complete, uncertain, deferred };
   } finally {
     await own?.stop();

@@ -95,6 +95,7 @@ describe.each(STORE_KINDS)('%s store: editions', (kind) => {
     const store = await stores.open(kind);
     await addReaders(store, ['a@example.org']);
     await store.createEdition(newEdition(1));
+    await store.registerWorker({ id: 'w', host: 'h', pid: 1, processStart: '1' });
     expect(await store.completeEdition(1, T)).toBe(false);
     const [claim] = await store.claimBatch('w', { limit: 10 }, T);
     await store.finish('w', 1, claim!.subscriber.id, { state: 'sent' }, T);

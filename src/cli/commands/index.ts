@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
+import { migrateCommand } from './migrate.js';
 import { previewCommand } from './preview.js';
 import { renderCommand } from './render.js';
 import { sendCommand } from './send.js';
@@ -7,6 +8,7 @@ import { serveCommand } from './serve.js';
 import { scheduleCommand, startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { subscribersCommand } from './subscribers.js';
+import { workerCommand } from './worker.js';
 
 /** Every CLI command, in the order `digest help` lists them. Add a command here. */
-export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, statusCommand];
+export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, workerCommand, statusCommand, migrateCommand];

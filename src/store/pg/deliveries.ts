@@ -5,7 +5,8 @@ import type { Pg } from './db.js';
 /**
  * The delivery ledger as a work queue on PostgreSQL. A claim locks the first open rows that no
  * one else has locked (FOR UPDATE SKIP LOCKED), so any number of workers claim at once without
- * waiting on each other or taking the same row; every later write names its worker (fenced).
+ * waiting on each other or taking the same row; every later write names its worker (fenced), and
+ * a worker declared dead (its row gone) can neither claim nor commit a message any more.
  */
 const CLAIM_BATCH = `UPDATE deliveries AS d SET
     state = CASE WHEN p.active THEN 'sending' ELSE 'skipped' END,
@@ -18,7 +19,8 @@ const CLAIM_BATCH = `UPDATE deliveries AS d SET
       FROM deliveries o
       JOIN editions e ON e.number = o.edition AND e.status = 'sending'
       LEFT JOIN subscribers s ON s.id = o.subscriber_id
-     WHERE ($3::int IS NULL OR o.edition = $3)
+     WHERE EXISTS (SELECT 1 FROM workers w WHERE w.id = $1::text)
+       AND ($3::int IS NULL OR o.edition = $3)
        AND (o.state = 'pending' OR (o.state = 'deferred' AND coalesce(o.retry_at, 0) <= $2))
      ORDER BY o.edition, o.subscriber_id
      LIMIT $4
@@ -51,7 +53,8 @@ export function deliveryStore(db: Pg): DeliveryStore {
     async claim(worker, edition, ids, now) {
       const rows = await db.rows<{ subscriber_id: number }>(
         `UPDATE deliveries SET state = 'sending', worker_id = $1, attempts = attempts + 1, updated_at = $2
-         WHERE edition = $3 AND subscriber_id = ANY($4::bigint[]) AND state IN ('pending', 'deferred') RETURNING subscriber_id`,
+         WHERE edition = $3 AND subscriber_id = ANY($4::bigint[]) AND state IN ('pending', 'deferred')
+           AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1) RETURNING subscriber_id`,
         [worker, now.getTime(), edition, ids],
       );
       const claimed = new Set(rows.map((row) => row.subscriber_id));
@@ -60,7 +63,8 @@ export function deliveryStore(db: Pg): DeliveryStore {
     async markAwaiting(worker, edition, id, messageId, now) {
       const changed = await db.run(
         `UPDATE deliveries SET state = 'awaiting', message_id = $1, updated_at = $2
-         WHERE edition = $3 AND subscriber_id = $4 AND state = 'sending' AND worker_id = $5 AND ${ACTIVE}`,
+         WHERE edition = $3 AND subscriber_id = $4 AND state = 'sending' AND worker_id = $5 AND ${ACTIVE}
+           AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $5)`,
         [messageId, now.getTime(), edition, id, worker],
       );
       return changed === 1;

@@ -1,7 +1,9 @@
+import { isDigestError, StoreError } from '../../errors.js';
 import type { Store } from '../store.js';
-import { connectPg } from './db.js';
+import { connectPg, type Pg } from './db.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
+import { postgresProblem } from './guard.js';
 import { migratePg } from './migrate.js';
 import { subscriberStore } from './subscribers.js';
 import { tickStore } from './ticks.js';
@@ -17,7 +19,7 @@ export interface PgStoreOptions {
 export async function openPostgresStore(url: string, options: PgStoreOptions): Promise<Store> {
   const admin = await connectPg(url, { poolSize: options.poolSize, dryRun: false });
   try {
-    await migratePg(admin);
+    await migrated(admin);
   } catch (error) {
     await admin.end();
     throw error;
@@ -31,13 +33,23 @@ export async function openPostgresStore(url: string, options: PgStoreOptions): P
 export async function migratePostgres(url: string): Promise<string[]> {
   const db = await connectPg(url, { poolSize: 1, dryRun: false });
   try {
-    return await migratePg(db);
+    return await migrated(db);
   } finally {
     await db.end();
   }
 }
 
-function storeOver(db: Awaited<ReturnType<typeof connectPg>>): Store {
+async function migrated(db: Pg): Promise<string[]> {
+  try {
+    return await migratePg(db);
+  } catch (cause) {
+    if (isDigestError(cause)) throw cause;
+    const { reason, advice } = postgresProblem(cause);
+    throw new StoreError('STORE_UNUSABLE', `The database ${db.where} could not be migrated (${reason}). Nothing was sent. ${advice}`, { cause });
+  }
+}
+
+function storeOver(db: Pg): Store {
   return {
     kind: 'postgres',
     ...subscriberStore(db),

@@ -9,6 +9,8 @@ import type { Db } from './open.js';
  */
 export function deliveryStore(db: Db): DeliveryStore {
   const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
+  // A worker declared dead (its row removed) claims and commits nothing more under that identity.
+  const registered = `EXISTS (SELECT 1 FROM workers w WHERE w.id = @worker)`;
   const claimBatch = db.prepare(
     `UPDATE deliveries SET
        state = CASE WHEN ${active} THEN 'sending' ELSE 'skipped' END,
@@ -16,7 +18,7 @@ export function deliveryStore(db: Db): DeliveryStore {
        attempts = attempts + CASE WHEN ${active} THEN 1 ELSE 0 END,
        last_error = CASE WHEN ${active} THEN last_error ELSE 'no longer subscribed' END,
        updated_at = @now
-     WHERE rowid IN (
+     WHERE ${registered} AND rowid IN (
        SELECT d.rowid FROM deliveries d JOIN editions e ON e.number = d.edition AND e.status = 'sending'
         WHERE (@edition IS NULL OR d.edition = @edition)
           AND (d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))
@@ -26,14 +28,14 @@ export function deliveryStore(db: Db): DeliveryStore {
   const subscribersOf = db.prepare(`SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))`);
   const claimOne = db.prepare(
     `UPDATE deliveries SET state = 'sending', worker_id = @worker, attempts = attempts + 1, updated_at = @now
-     WHERE edition = @edition AND subscriber_id = @id AND state IN ('pending', 'deferred')`,
+     WHERE edition = @edition AND subscriber_id = @id AND state IN ('pending', 'deferred') AND ${registered}`,
   );
   const claimSome = db.transaction((worker: string, edition: number, ids: number[], now: number) =>
     ids.filter((id) => claimOne.run({ worker, edition, id, now }).changes === 1),
   );
   const awaiting = db.prepare(
     `UPDATE deliveries SET state = 'awaiting', message_id = @messageId, updated_at = @now
-     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending' AND worker_id = @worker AND ${active}`,
+     WHERE edition = @edition AND subscriber_id = @id AND state = 'sending' AND worker_id = @worker AND ${active} AND ${registered}`,
   );
   const finish = db.prepare(
     `UPDATE deliveries SET state = @state, last_error = @error, retry_at = @retryAt, updated_at = @now,
