@@ -1,0 +1,137 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startScriptedServer, type ScriptedServer } from '../support/scripted-smtp.js';
+import { addresses, waitFor, workerHarness, type Proc } from './harness.js';
+
+/**
+ * One of four workers dies: `kill -9` at three points of its work, or SIGSTOP past
+ * WORKER_DEAD_AFTER_SECONDS and then SIGCONT. The others take its rows back and finish the
+ * edition. Uncertain sends are not resent. Nobody gets two copies; the rows recorded sent are
+ * exactly messages the receivers got once; uncertain rows are at most the dead worker's
+ * connections; nothing is left pending, sending or awaiting; the edition completes once.
+ */
+const h = workerHarness();
+const LIST = addresses(80);
+const LIVENESS = { WORKER_HEARTBEAT_SECONDS: '1', WORKER_DEAD_AFTER_SECONDS: '3', UNCERTAIN_RESEND: 'never' };
+let extra: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const server of extra.splice(0)) await server.close();
+});
+
+/** A server that accepts connections and never says a word: its client's rows stay `sending`. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const handle = {
+    url: `smtp://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+  extra.push(handle);
+  return handle;
+}
+
+/** Answers the first messages, then holds each reply (and so, in order, everything after it on that connection). */
+async function victimServer(answerFirst: number): Promise<ScriptedServer> {
+  let answered = 0;
+  const server = await startScriptedServer({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: (answered += 1) > answerFirst ? 120_000 : 20 }) });
+  extra.push(server);
+  return server;
+}
+
+async function fourWorkers(victimEnv: Record<string, string>): Promise<{ victim: Proc; others: Proc[] }> {
+  const victim = h.spawn('worker', { ...LIVENESS, ...victimEnv });
+  const others = [1, 2, 3].map(() => h.spawn('worker', LIVENESS));
+  await waitFor('four workers registered', async () => Number((await h.sql<{ n: number }>('SELECT count(*)::int AS n FROM workers'))[0]?.n) === 4);
+  return { victim, others };
+}
+
+const victimRows = async (victim: Proc) =>
+  Object.fromEntries(
+    (await h.sql<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM deliveries WHERE worker_id LIKE $1 GROUP BY state`, [`%:${victim.child.pid}:%`])).map((r) => [r.state, r.n]),
+  ) as Record<string, number>;
+
+async function finishAndCheck(edition: number, survivors: Proc[], receivers: ScriptedServer[]): Promise<void> {
+  await waitFor('the edition to complete', async () => (await h.sql<{ status: string }>('SELECT status FROM editions WHERE number = $1', [edition]))[0]?.status === 'complete', 90_000);
+  for (const w of survivors) w.child.kill('SIGTERM');
+  const ends = await Promise.all(survivors.map((w) => w.exited));
+  expect(ends.map((e) => e.code)).toEqual(survivors.map(() => 0));
+  const got = (address: string) => receivers.reduce((n, r) => n + r.dots(address).length, 0);
+  const rows = await h.sql<{ email: string; state: string }>('SELECT email, state FROM deliveries WHERE edition = $1', [edition]);
+  expect(rows).toHaveLength(LIST.length);
+  for (const address of LIST) expect(got(address), address).toBeLessThanOrEqual(1);
+  const sent = rows.filter((r) => r.state === 'sent').map((r) => r.email);
+  const uncertain = rows.filter((r) => r.state === 'uncertain').map((r) => r.email);
+  for (const address of sent) expect(got(address), address).toBe(1);
+  expect(uncertain.length).toBeLessThanOrEqual(2); // SMTP_MAX_CONNECTIONS of the dead worker
+  expect(sent.length + uncertain.length).toBe(LIST.length);
+  // Everyone the receivers got once is recorded sent, or uncertain (the reply never reached the ledger).
+  for (const address of LIST.filter((a) => got(a) === 1)) expect([...sent, ...uncertain]).toContain(address);
+  expect(survivors.flatMap((w) => w.events.filter((e) => e.event === 'edition.completed'))).toHaveLength(1);
+}
+
+describe('kill -9 of one of four workers', () => {
+  it('right after it claimed a batch, before any message was committed: its rows go back to pending and are sent by the others', async () => {
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) }, LIST);
+    const silent = await silentServer();
+    const { victim, others } = await fourWorkers({ SMTP_URL: silent.url });
+    const edition = await h.prepareEdition();
+    await waitFor('the victim to hold claimed rows', async () => ((await victimRows(victim)).sending ?? 0) > 0);
+    expect((await victimRows(victim)).awaiting ?? 0).toBe(0);
+    victim.child.kill('SIGKILL');
+    await finishAndCheck(edition, others, [h.server]);
+    expect(await h.sql(`SELECT 1 FROM deliveries WHERE state <> 'sent'`)).toEqual([]);
+  }, 180_000);
+
+  it('while its receiver holds the replies to messages it committed: those become uncertain, and are not resent', async () => {
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) }, LIST);
+    const own = await victimServer(3);
+    const { victim, others } = await fourWorkers({ SMTP_URL: own.url });
+    const edition = await h.prepareEdition();
+    await waitFor('the victim to await replies', async () => ((await victimRows(victim)).awaiting ?? 0) >= 1 && own.messages.length > 3);
+    victim.child.kill('SIGKILL');
+    await finishAndCheck(edition, others, [h.server, own]);
+    const uncertain = await h.sql<{ email: string }>(`SELECT email FROM deliveries WHERE state = 'uncertain'`);
+    expect(uncertain.length).toBeGreaterThanOrEqual(1);
+    for (const { email } of uncertain) expect(own.dots(email).length + h.server.dots(email).length).toBe(1);
+  }, 180_000);
+
+  it('in the middle of its run, between and during messages', async () => {
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 40 }) }, LIST);
+    const { victim, others } = await fourWorkers({});
+    const edition = await h.prepareEdition();
+    await waitFor('the victim to have sent five', async () => ((await victimRows(victim)).sent ?? 0) >= 5);
+    victim.child.kill('SIGKILL');
+    await finishAndCheck(edition, others, [h.server]);
+  }, 180_000);
+});
+
+describe('SIGSTOP past the dead-after limit, then SIGCONT', () => {
+  it('the others take its rows back; woken, it finds its claims gone, its late writes refused, and sends nothing more from them', async () => {
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) }, LIST);
+    const own = await startScriptedServer({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 400 }) });
+    extra.push(own);
+    const { victim, others } = await fourWorkers({ SMTP_URL: own.url });
+    const edition = await h.prepareEdition();
+    await waitFor('the victim to await replies', async () => ((await victimRows(victim)).awaiting ?? 0) >= 1);
+    victim.child.kill('SIGSTOP');
+    const stoppedAt = own.messages.length;
+    // Judged by the database clock: gone from the workers table once silent for 3 s.
+    await waitFor('the victim to be declared dead', async () => (await h.sql(`SELECT 1 FROM workers WHERE id LIKE $1`, [`%:${victim.child.pid}:%`])).length === 0, 60_000);
+    await waitFor('the edition to complete', async () => (await h.sql<{ status: string }>('SELECT status FROM editions WHERE number = $1', [edition]))[0]?.status === 'complete', 90_000);
+    victim.child.kill('SIGCONT');
+    await waitFor('the woken victim to notice', () => victim.events.some((e) => e.event === 'worker.declared-dead'), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(own.messages.length).toBe(stoppedAt);
+    expect(victim.events.filter((e) => e.event === 'delivery.refused').length).toBeGreaterThanOrEqual(1);
+    victim.child.kill('SIGTERM');
+    expect((await victim.exited).code).toBe(0);
+    await finishAndCheck(edition, others, [h.server, own]);
+  }, 180_000);
+});
