@@ -26,6 +26,8 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Longest sleep between checks of the clock (default one minute). */
   maxSleepMs?: number;
+  /** False: a tick only prepares its edition; `digest worker`s deliver it (`digest start --no-worker`). */
+  deliver?: boolean;
 }
 
 export interface Scheduler {
@@ -68,11 +70,11 @@ export function createScheduler(app: App, options: SchedulerOptions): Scheduler 
         // An unfinished edition (crash, shutdown, deferred deliveries) is taken up again on start
         // and then every RESUME_EVERY_MS, not only on the cadence's next tick.
         const now = app.now().getTime();
-        if (now - (state.lastResume ?? -Infinity) >= RESUME_EVERY_MS) {
+        if (options.deliver !== false && now - (state.lastResume ?? -Infinity) >= RESUME_EVERY_MS) {
           state.lastResume = now;
           await resumeUnfinished(app, entry.cadence, controller.signal);
         }
-        await handleCadence(app, entry, state, options.graceMs, controller.signal);
+        await handleCadence(app, entry, state, options, controller.signal);
       } catch (error) {
         app.logger.error('schedule.error', { cadence: entry.cadence, error: messageOf(error) });
       }
@@ -135,7 +137,8 @@ async function startingCursor(app: App, cadence: Cadence): Promise<Date> {
   return new Date(Math.max(Date.parse(since), handled));
 }
 
-async function handleCadence(app: App, { cadence, schedule }: CadenceSchedule, state: CadenceState, graceMs: number, signal: AbortSignal) {
+async function handleCadence(app: App, { cadence, schedule }: CadenceSchedule, state: CadenceState, options: SchedulerOptions, signal: AbortSignal) {
+  const { graceMs } = options;
   if (state.retryAt !== undefined && app.now().getTime() < state.retryAt) return;
   const plan = planDue(schedule, state.cursor, app.now(), graceMs);
   const missed = plan.missed && (await withoutResumedTick(app, cadence, schedule, plan.missed));
@@ -155,7 +158,7 @@ async function handleCadence(app: App, { cadence, schedule }: CadenceSchedule, s
   if (!retrying && lateMs > FIRING_SLACK_MS) {
     app.logger.info('schedule.caught-up', { cadence, tick: plan.run.toISOString(), lateSeconds: Math.round(lateMs / 1000), reason: 'not running (down or asleep) at the scheduled time' });
   }
-  const result = await runTick(app, cadence, plan.run, signal);
+  const result = await runTick(app, cadence, plan.run, signal, { deliver: options.deliver !== false });
   if (result.outcome === 'failed') {
     // Left just before the tick, so the tick is due again at retryAt (while within the grace window).
     state.cursor = new Date(plan.run.getTime() - 1);

@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { App } from '../app.js';
 import { ConfigError, messageOf } from '../errors.js';
+import { runWorker } from '../deliver/worker.js';
 import { importSamplesIfEmbedded } from '../subscribers/sample.js';
 import { healthzRoute } from '../web/healthz.js';
 import { startWebServer, type RunningWebServer } from '../web/server.js';
@@ -15,13 +16,17 @@ import { createScheduler, type CadenceSchedule, type Scheduler } from './schedul
  */
 export interface ServiceOptions {
   web: boolean;
+  /** Also run a delivery worker (`digest start`); without one, ticks only prepare their editions. */
+  worker?: boolean;
   out: (line: string) => void;
   signals?: NodeJS.Signals[];
 }
 
 export async function runService(app: App, options: ServiceOptions): Promise<number> {
   const schedules = configuredSchedules(app.config);
-  const scheduler = createScheduler(app, { schedules, graceMs: graceMsOf(app.config) });
+  const withWorker = options.worker === true;
+  const scheduler = createScheduler(app, { schedules, graceMs: graceMsOf(app.config), deliver: options.worker !== false });
+  const workerStop = new AbortController();
   const stopSignal = onceSignal(options.signals ?? ['SIGTERM', 'SIGINT']);
   let web: RunningWebServer | undefined;
   let closing: Promise<void> | undefined;
@@ -32,12 +37,16 @@ export async function runService(app: App, options: ServiceOptions): Promise<num
     app.logger.info('service.started', { web: web?.url ?? null, schedules: schedules.map((s) => `${s.cadence}: ${s.schedule.expression}`) });
     options.out(`Scheduler running (${schedules.map((s) => `${s.cadence} "${s.schedule.expression}" in ${s.schedule.zone}`).join('; ')})${web ? `; web server listening on ${web.describe(app.config.publicUrl)}` : ''}. Stop with Ctrl-C or SIGTERM.`);
     const started = scheduler.start().catch((error: unknown) => app.logger.error('schedule.error', { error: messageOf(error) }));
+    // The worker delivers what any scheduler (this one or another machine's) prepared.
+    const delivering = withWorker ? runWorker(app, workerStop.signal).catch((error: unknown) => app.logger.error('worker.error', { error: messageOf(error) })) : undefined;
     const triggers = cronTriggers(schedules, scheduler);
     const signal = await stopSignal.received;
     await shutdown(app, signal, async () => {
       await Promise.all(triggers.map((task) => task.destroy()));
+      workerStop.abort();
       await scheduler.stop();
       await started;
+      await delivering;
       await web?.close();
       web = undefined;
       await closeApp();

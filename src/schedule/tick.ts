@@ -1,6 +1,6 @@
 import type { App } from '../app.js';
 import { messageOf } from '../errors.js';
-import { runSend, type SendReport } from '../pipeline.js';
+import { prepareEdition, runSend, type SendReport } from '../pipeline.js';
 import type { Cadence } from '../render/view-model.js';
 import type { TickOutcome } from '../store/ticks.js';
 
@@ -15,16 +15,16 @@ export interface TickResult {
   detail?: string;
 }
 
-export async function runTick(app: App, cadence: Cadence, scheduledAt: Date, signal: AbortSignal): Promise<TickResult> {
+export async function runTick(app: App, cadence: Cadence, scheduledAt: Date, signal: AbortSignal, options: { deliver?: boolean } = {}): Promise<TickResult> {
   const tick = scheduledAt.toISOString();
   if (!(await app.store.claimTick(cadence, tick, 'running', app.now()))) {
     app.logger.info('schedule.tick-taken', { cadence, tick });
     return { outcome: 'taken' };
   }
   app.logger.info('schedule.tick', { cadence, tick });
-  const result = await sendForTick(app, cadence, tick, signal);
+  const result = options.deliver === false ? await prepareForTick(app, cadence, tick, signal) : await sendForTick(app, cadence, tick, signal);
   await app.store.finishTick(cadence, tick, result as TickResult & { outcome: TickOutcome }, app.now());
-  const log = result.outcome === 'failed' ? app.logger.error : result.outcome === 'sent' || result.outcome === 'nothing-new' ? app.logger.info : app.logger.warn;
+  const log = result.outcome === 'failed' ? app.logger.error : ['sent', 'prepared', 'nothing-new'].includes(result.outcome) ? app.logger.info : app.logger.warn;
   log(`schedule.${result.outcome}`, { cadence, tick, ...(result.edition ? { edition: result.edition } : {}), ...(result.detail ? { detail: result.detail } : {}) });
   return result;
 }
@@ -41,6 +41,18 @@ async function sendForTick(app: App, cadence: Cadence, tick: string, signal: Abo
       if (made) return { outcome: 'sent', edition: made.number, detail: 'edition finished after a restart' };
     }
     return outcomeOf(report, signal);
+  } catch (error) {
+    return { outcome: 'failed', detail: messageOf(error) };
+  }
+}
+
+/** `digest start --no-worker`: the tick makes its edition (stages 1–6) and leaves delivery to the workers. */
+async function prepareForTick(app: App, cadence: Cadence, tick: string, signal: AbortSignal): Promise<TickResult & { outcome: TickOutcome }> {
+  try {
+    const prepared = await prepareEdition(app, { cadence, tickKey: tick, signal });
+    if (!prepared.edition) return { outcome: signal.aborted ? 'interrupted' : 'nothing-new' };
+    const detail = prepared.resumed ? 'an unfinished edition is still open; the workers deliver it' : 'prepared; the workers deliver it';
+    return { outcome: 'prepared', edition: prepared.edition.number, detail };
   } catch (error) {
     return { outcome: 'failed', detail: messageOf(error) };
   }

@@ -8,6 +8,8 @@ import type { Cadence } from '../render/view-model.js';
 export type TickOutcome =
   | 'running'
   | 'sent'
+  /** The edition was made; `digest worker`s deliver it (`digest start --no-worker`). */
+  | 'prepared'
   | 'nothing-new'
   /** Recorded by versions that had a global send lease. */
   | 'skipped-lease'
