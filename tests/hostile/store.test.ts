@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prepareEdition } from '../../src/pipeline.js';
 import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
 
@@ -130,18 +132,18 @@ describe('a database another process holds', () => {
     expect(h.smtp.received.map((r) => r.to[0]).sort()).toEqual(SUBSCRIBERS);
   });
 
-  it('a send lease held by a live process: refused, nothing sent', async () => {
-    child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    const db = new Database(dbFile());
-    db.prepare('INSERT INTO leases (name, holder_id, pid, host, process_start, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      'send', 'other', child.pid, (await import('node:os')).hostname(), start, Date.now(), Date.now() + 600_000,
-    );
-    db.close();
+  it('rows claimed by a worker whose process is gone: taken back at once, each reader gets one message', async () => {
+    child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    const gone = child.pid!;
+    await new Promise((resolve) => child!.once('exit', resolve));
+    const app = await h.ws.app();
+    const { edition } = await prepareEdition(app, { cadence: 'weekly' });
+    await app.store.registerWorker({ id: 'crashed', host: hostname(), pid: gone, processStart: '1' });
+    expect(await app.store.claimBatch('crashed', { edition: edition!.number, limit: 1 }, new Date())).toHaveLength(1);
+    await app.close();
     const run = await h.cli('send');
-    expect(run.code).toBe(1);
-    expect(run.output).toContain(`A send is already running (process ${child.pid}`);
-    expect(h.smtp.received).toHaveLength(0);
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(`Resumed edition #${edition!.number}`);
+    expect(h.smtp.received.map((r) => r.to[0]).sort()).toEqual(SUBSCRIBERS);
   });
 });
