@@ -7,7 +7,7 @@ import { collectPosts } from './posts/collect.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
 import { selectNew, type Selection } from './select.js';
-import type { Delivery, Edition } from './store/store.js';
+import type { Delivery, DeliveryState, Edition } from './store/store.js';
 
 /**
  * One send, stage by stage:
@@ -50,6 +50,8 @@ export interface SendReport {
   uncertain?: Delivery[];
   /** Deliveries of the edition still deferred, and the earliest time a later run retries one. */
   deferred?: { count: number; earliestRetry: Date | null };
+  /** The edition's rows by state, whichever worker did them (other `digest worker`s may share the edition). */
+  totals?: Record<DeliveryState, number>;
 }
 
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };

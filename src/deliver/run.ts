@@ -1,7 +1,7 @@
 import type { App } from '../app.js';
 import { segmentCache } from '../edition/segments.js';
 import { loadDkimSigner } from '../mail/dkim.js';
-import type { Delivery, Edition, Recovered } from '../store/store.js';
+import type { Delivery, DeliveryState, Edition, Recovered } from '../store/store.js';
 import { deliverEdition, type Tally } from './deliver.js';
 import { policyFromConfig, type RetryPolicy } from './policy.js';
 import { createProgress } from './progress.js';
@@ -38,6 +38,8 @@ export interface DeliveryRunResult {
   uncertain: Delivery[];
   /** Deliveries of the edition left deferred, and the earliest time a later run retries one. */
   deferred: { count: number; earliestRetry: Date | null };
+  /** The edition's rows by state after the run, whichever worker did them. */
+  totals: Record<DeliveryState, number>;
 }
 
 /** How often a run waiting for other workers' rows looks again. */
@@ -66,7 +68,7 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
     const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
     // A worker's pass over an edition it found nothing to claim in is not worth a line.
     if (!options.session || tally.claimed) app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
-    return { tally, recovered, complete, uncertain, deferred };
+    return { tally, recovered, complete, uncertain, deferred, totals: counts };
   } finally {
     await own?.stop();
   }

@@ -46,6 +46,10 @@ function printReport(report: SendReport, out: (line: string) => void, options: {
   for (const post of edition.posts) out(`  - ${post.title}`);
   const recipients = tally.sent + tally.deferred + tally.failed + tally.skipped + tally.uncertain;
   out(`Recipients: ${recipients} · ${options.dryRun ? 'would send' : 'sent'} ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
+  const totals = report.totals;
+  if (totals && totals.sent + totals.failed + totals.uncertain !== tally.sent + tally.failed + tally.uncertain) {
+    out(`With the other workers, edition #${edition.number} now has: sent ${totals.sent} · failed ${totals.failed} · deferred ${totals.deferred} · skipped ${totals.skipped} · uncertain ${totals.uncertain}`);
+  }
   if (options.dryRun) out('Dry run: nothing was sent and nothing was recorded.');
   else out(`Delivered to ${options.destination}.`);
   if (tally.stopped) out(`Stopped early (${tally.stopped}).${tally.leftPending ? ` ${tally.leftPending} recipients were left pending for the next run.` : ''}`);

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startWebServer } from '../../src/web/server.js';
+import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { createWorkspace, type Workspace } from '../support/workspace.js';
+
+/**
+ * The commands on PostgreSQL (DATABASE_URL), as a user runs them: migrate, subscribers, send
+ * (twice, a dry run first), status, and the web server reading the same database. Connection
+ * problems are one line naming what to check.
+ */
+let db: TestDatabase;
+let smtp: TestSmtpServer;
+let ws: Workspace;
+beforeAll(async () => {
+  db = await freshDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+beforeEach(async () => {
+  smtp = await startSmtpServer();
+  ws = createWorkspace({ SMTP_URL: smtp.url, DATABASE_URL: db.url });
+});
+afterEach(async () => {
+  await smtp.close();
+  ws.cleanup();
+});
+
+describe('every command on PostgreSQL', () => {
+  it('migrate, subscribers, a dry run that records nothing, send, a second send, status, and the archive page', async () => {
+    const migrated = await ws.cli('migrate');
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.output).toMatch(/Applied 1 migration to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/digest_test_\w+: 0001_ledger\.sql|is up to date; nothing to apply/);
+    expect((await ws.cli('migrate')).output).toContain('is up to date; nothing to apply');
+    expect(migrated.output).not.toContain(':postgres@');
+
+    const csv = join(ws.dir, 'list.csv');
+    writeFileSync(csv, 'email,name\nada@example.org,Ada\nbob@example.org,Bob\n');
+    expect((await ws.cli('subscribers', 'import', csv)).code).toBe(0);
+    expect((await ws.cli('subscribers', 'add', 'cy@example.org', '--name', 'Cy')).code).toBe(0);
+    expect((await ws.cli('subscribers', 'list')).output).toMatch(/ada@example\.org[\s\S]*bob@example\.org[\s\S]*cy@example\.org/);
+
+    const dry = await ws.cli('send', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.output).toContain('would send 3');
+    expect(smtp.received).toHaveLength(0);
+    expect(await query(db.url, 'SELECT * FROM editions')).toEqual([]);
+
+    const sent = await ws.cli('send');
+    expect(sent.code).toBe(0);
+    expect(sent.output).toMatch(/Edition #1 \(weekly\)[\s\S]*sent 3/);
+    expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['ada@example.org', 'bob@example.org', 'cy@example.org']);
+    expect((await ws.cli('send')).output).toContain('Nothing new to send');
+    expect(smtp.received).toHaveLength(3);
+
+    const status = await ws.cli('status');
+    expect(status.output).toContain('Last edition: #1 (weekly)');
+    expect(status.output).toContain('sent 3 · deferred 0');
+    expect(status.output).toContain('Workers: none running');
+
+    expect((await ws.cli('subscribers', 'remove', 'bob@example.org')).code).toBe(0);
+    const app = await ws.app();
+    const server = await startWebServer(app, 0, { hostname: '127.0.0.1' });
+    try {
+      const page = await fetch(new URL('archive/1', server.url));
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('#1');
+    } finally {
+      await server.close();
+      await app.close();
+    }
+  });
+
+  it('a server that does not answer: one line naming the address (password hidden) and what to check; nothing sent', async () => {
+    const closed = 'postgres://digest:s3cret@127.0.0.1:1/digest';
+    const bad = createWorkspace({ SMTP_URL: smtp.url, DATABASE_URL: closed });
+    try {
+      const { result, stderr } = await captureStderr(() => bad.cli('send'));
+      expect(result.code).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/^digest send: The database postgres:\/\/digest:\*\*\*@127\.0\.0\.1:1\/digest cannot be used \(no server answered: .*\)\. Nothing was sent\. Check that PostgreSQL is running and that the host and port in DATABASE_URL are right\./);
+      expect(stderr).not.toContain('s3cret');
+      expect(smtp.received).toHaveLength(0);
+    } finally {
+      bad.cleanup();
+    }
+  });
+});
+
+async function captureStderr<T>(work: () => Promise<T>): Promise<{ result: T; stderr: string }> {
+  const original = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { result: await work(), stderr };
+  } finally {
+    process.stderr.write = original;
+  }
+}
