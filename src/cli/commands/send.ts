@@ -48,7 +48,7 @@ function printReport(report: SendReport, out: (line: string) => void, options: {
   out(`Recipients: ${recipients} · ${options.dryRun ? 'would send' : 'sent'} ${tally.sent} · failed ${tally.failed} · deferred ${tally.deferred} · skipped ${tally.skipped} · uncertain ${tally.uncertain + report.recovered.uncertain}`);
   const totals = report.totals;
   if (totals && totals.sent + totals.failed + totals.uncertain !== tally.sent + tally.failed + tally.uncertain) {
-    out(`With the other workers, edition #${edition.number} now has: sent ${totals.sent} · failed ${totals.failed} · deferred ${totals.deferred} · skipped ${totals.skipped} · uncertain ${totals.uncertain}`);
+    out(`Edition #${edition.number} so far, every run and worker together: sent ${totals.sent} · failed ${totals.failed} · deferred ${totals.deferred} · skipped ${totals.skipped} · uncertain ${totals.uncertain}`);
   }
   if (options.dryRun) out('Dry run: nothing was sent and nothing was recorded.');
   else out(`Delivered to ${options.destination}.`);
