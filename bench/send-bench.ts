@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { REPO, benchWorkspace, seedSubscribers } from './workspace.js';
 
 /**
+ * `npm run bench -- --workers 1,2,4 --latency-ms 20`: several workers on PostgreSQL (workers-bench.ts).
+ *
  * `npm run bench [-- --count 20000 --connections 5 --receiver node|smtp-sink --e2e-receiver …]`
  *
  * Sends N digests of the seed edition to an SMTP receiver on loopback running in its own process,
@@ -15,6 +17,12 @@ import { REPO, benchWorkspace, seedSubscribers } from './workspace.js';
  * `smtp-source` sending the same message as often over as many connections (receiver: Postfix's
  * `smtp-sink` where installed, as in the reference measurement).
  */
+if (process.argv.includes('--workers')) {
+  const { workersBench } = await import('./workers-bench.js');
+  await workersBench(process.argv.slice(2));
+  process.exit(0);
+}
+
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '20000' },

@@ -4,12 +4,23 @@ import net from 'node:net';
  * A minimal fast SMTP sink for the benchmark, run as its own process so it does not take the
  * sender's CPU: accepts everything (PIPELINING, 8BITMIME, SMTPUTF8), counts messages, keeps
  * nothing. Prints `port <n>` on stdout once listening; on SIGTERM prints `messages <n>`.
+ * SINK_LATENCY_MS holds each message's final reply that long, as a provider that limits every
+ * connection does (replies stay in order, so one connection carries at most 1000/latency msg/s).
  */
+const LATENCY_MS = Number(process.env.SINK_LATENCY_MS ?? 0);
 const END = Buffer.from('\r\n.\r\n');
 let messages = 0;
 
 const server = net.createServer((socket) => {
   socket.setNoDelay(true);
+  let readyAt = 0;
+  /** Writes now, or once every held reply before it has gone. */
+  const reply = (text: string, holdMs: number) => {
+    const now = Date.now();
+    readyAt = Math.max(readyAt, now + holdMs);
+    if (readyAt <= now) socket.write(text);
+    else setTimeout(() => socket.destroyed || socket.write(text), readyAt - now);
+  };
   let inData = false;
   let tail = Buffer.alloc(0);
   let line = '';
@@ -37,7 +48,11 @@ const server = net.createServer((socket) => {
         tail = Buffer.alloc(0);
         inData = false;
         messages += 1;
-        out += '250 2.0.0 ok\r\n';
+        if (LATENCY_MS > 0) {
+          if (out) reply(out, 0);
+          out = '';
+          reply('250 2.0.0 ok\r\n', LATENCY_MS);
+        } else out += '250 2.0.0 ok\r\n';
         continue;
       }
       const eol = chunk.indexOf(10, offset);
@@ -60,7 +75,7 @@ const server = net.createServer((socket) => {
         return;
       } else out += '250 ok\r\n';
     }
-    if (out) socket.write(out);
+    if (out) reply(out, 0);
   });
 });
 
