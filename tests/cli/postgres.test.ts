@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
 import { startWebServer } from '../../src/web/server.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -70,6 +72,28 @@ describe('every command on PostgreSQL', () => {
       expect(await page.text()).toContain('#1');
     } finally {
       await server.close();
+      await app.close();
+    }
+  });
+
+  it('a connection the server ends mid-query (a restart): one line naming what to check, and the next query works again', async () => {
+    const app = await ws.app();
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE subscribers IN ACCESS EXCLUSIVE MODE');
+      const blocked = app.store.countSubscribers().then(() => 'answered', (error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await query(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1 AND state = 'active'`, [(locker as unknown as { processID: number }).processID]);
+      const error = (await blocked) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error.message).toMatch(/^The database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+ could not be used \(the connection to the server was lost \(.*\)\)\. .*Check that PostgreSQL is up \(it may have restarted\) and reachable, then run the command again\.$/);
+      expect(error.message).not.toContain('\n');
+      await locker.query('ROLLBACK');
+      expect(await app.store.countSubscribers()).toMatchObject({ active: 0 });
+    } finally {
+      await locker.end();
       await app.close();
     }
   });
