@@ -1,6 +1,6 @@
 import type { Post } from '../posts/post.js';
 import type { Cadence } from '../render/view-model.js';
-import type { Delivery, DeliveryState, Edition, PendingChoices, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
+import type { Claim, Delivery, DeliveryState, Edition, PendingChoices, Segment, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
 import type { Tick, TickOutcome } from './ticks.js';
 
 /**
@@ -164,3 +164,43 @@ export function stateCounts(rows: { state: DeliveryState; n: number }[]): Record
 
 /** The last-error text of rows whose worker died after committing the message. */
 export const INTERRUPTED_AFTER_COMMIT = 'interrupted after the message was committed, before the server answered';
+
+export interface SegmentRow {
+  key: string;
+  slugs: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export function toSegment(row: SegmentRow): Segment {
+  return { key: row.key, slugs: JSON.parse(row.slugs) as string[], subject: row.subject, html: row.html, text: row.text };
+}
+
+/** What a claim statement returns for each row it touched (claimed, or skipped at claim time). */
+export interface TouchedRow {
+  edition: number;
+  subscriber_id: number;
+  state: string;
+  attempts: number;
+}
+
+/**
+ * A claim as both stores make it: run the claim statement until it claims something or finds
+ * nothing left (a batch made only of rows skipped, unsubscribed since, is not the end), then
+ * attach each claimed row's subscriber.
+ */
+export async function claimWith(claimOnce: () => Promise<TouchedRow[]>, subscribersOf: (ids: number[]) => Promise<SubscriberRow[]>): Promise<Claim[]> {
+  let touched: TouchedRow[];
+  let claimed: TouchedRow[];
+  do {
+    touched = await claimOnce();
+    claimed = touched.filter((row) => row.state === 'sending').sort((a, b) => a.edition - b.edition || a.subscriber_id - b.subscriber_id);
+  } while (claimed.length === 0 && touched.length > 0);
+  if (claimed.length === 0) return [];
+  const subscribers = new Map((await subscribersOf(claimed.map((row) => row.subscriber_id))).map((row) => [row.id, toSubscriber(row)]));
+  return claimed.flatMap((row): Claim[] => {
+    const subscriber = subscribers.get(row.subscriber_id);
+    return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];
+  });
+}

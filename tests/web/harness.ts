@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.js';
 import type { App } from '../../src/app.js';
 import { startWebServer, type RunningWebServer, type WebServerOptions } from '../../src/web/server.js';
 import { startSmtpServer, type Received, type TestSmtpServer } from '../support/smtp.js';
@@ -65,17 +65,6 @@ export async function startWebHarness(env: Record<string, string> = {}, options:
       ws.cleanup();
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The first link in a text body that starts with `prefix`. */

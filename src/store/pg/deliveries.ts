@@ -1,5 +1,5 @@
-import { stateCounts, toDelivery, toSubscriber, type DeliveryRow, type SubscriberRow } from '../rows.js';
-import type { Claim, DeliveryState, DeliveryStore } from '../store.js';
+import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
+import type { DeliveryState, DeliveryStore } from '../store.js';
 import type { Pg } from './db.js';
 
 /**
@@ -34,21 +34,10 @@ const ACTIVE = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subs
 export function deliveryStore(db: Pg): DeliveryStore {
   return {
     async claimBatch(worker, { edition, limit }, now) {
-      type Row = { edition: number; subscriber_id: number; state: string; attempts: number };
-      let rows: Row[];
-      let claimed: Row[];
-      do {
-        // A batch made only of rows skipped (unsubscribed since) is not the end: claim again.
-        rows = await db.rows<Row>(CLAIM_BATCH, [worker, now.getTime(), edition ?? null, limit]);
-        claimed = rows.filter((row) => row.state === 'sending').sort((a, b) => a.edition - b.edition || a.subscriber_id - b.subscriber_id);
-      } while (claimed.length === 0 && rows.length > 0);
-      if (claimed.length === 0) return [];
-      const found = await db.rows<SubscriberRow>('SELECT * FROM subscribers WHERE id = ANY($1::bigint[])', [claimed.map((row) => row.subscriber_id)]);
-      const subscribers = new Map(found.map((row) => [row.id, toSubscriber(row)]));
-      return claimed.flatMap((row): Claim[] => {
-        const subscriber = subscribers.get(row.subscriber_id);
-        return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];
-      });
+      return claimWith(
+        () => db.rows<TouchedRow>(CLAIM_BATCH, [worker, now.getTime(), edition ?? null, limit]),
+        (ids) => db.rows<SubscriberRow>('SELECT * FROM subscribers WHERE id = ANY($1::bigint[])', [ids]),
+      );
     },
     async claim(worker, edition, ids, now) {
       const rows = await db.rows<{ subscriber_id: number }>(

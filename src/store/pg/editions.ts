@@ -1,4 +1,4 @@
-import { toEdition, type EditionRow } from '../rows.js';
+import { toEdition, toSegment, type EditionRow, type SegmentRow } from '../rows.js';
 import type { EditionStore, Segment } from '../store.js';
 import type { Pg } from './db.js';
 
@@ -96,8 +96,8 @@ export function editionStore(db: Pg): EditionStore {
       ]);
     },
     async getSegment(edition, key) {
-      const [row] = await db.rows<{ key: string; slugs: string; subject: string; html: string; text: string }>('SELECT * FROM segments WHERE edition = $1 AND key = $2', [edition, key]);
-      return row && { key: row.key, slugs: JSON.parse(row.slugs) as string[], subject: row.subject, html: row.html, text: row.text };
+      const [row] = await db.rows<SegmentRow>('SELECT * FROM segments WHERE edition = $1 AND key = $2', [edition, key]);
+      return row && toSegment(row);
     },
   };
 }

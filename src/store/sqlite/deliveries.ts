@@ -1,5 +1,5 @@
-import { stateCounts, toDelivery, toSubscriber, type DeliveryRow, type SubscriberRow } from '../rows.js';
-import type { Claim, DeliveryState, DeliveryStore } from '../store.js';
+import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
+import type { DeliveryState, DeliveryStore } from '../store.js';
 import type { Db } from './open.js';
 
 /**
@@ -51,20 +51,10 @@ export function deliveryStore(db: Db): DeliveryStore {
   );
   return {
     async claimBatch(worker, { edition, limit }, now) {
-      type Row = { edition: number; subscriber_id: number; state: string; attempts: number };
-      let rows: Row[];
-      let claimed: Row[];
-      do {
-        // A batch made only of rows skipped (unsubscribed since) is not the end: claim again.
-        rows = db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: now.getTime() }) as Row[]).immediate();
-        claimed = rows.filter((row) => row.state === 'sending').sort((a, b) => a.edition - b.edition || a.subscriber_id - b.subscriber_id);
-      } while (claimed.length === 0 && rows.length > 0);
-      if (claimed.length === 0) return [];
-      const subscribers = new Map((subscribersOf.all(JSON.stringify(claimed.map((row) => row.subscriber_id))) as SubscriberRow[]).map((row) => [row.id, toSubscriber(row)]));
-      return claimed.flatMap((row): Claim[] => {
-        const subscriber = subscribers.get(row.subscriber_id);
-        return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];
-      });
+      return claimWith(
+        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: now.getTime() }) as TouchedRow[]).immediate(),
+        async (ids) => subscribersOf.all(JSON.stringify(ids)) as SubscriberRow[],
+      );
     },
     async claim(worker, edition, ids, now) {
       return claimSome.immediate(worker, edition, ids, now.getTime());

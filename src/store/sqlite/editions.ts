@@ -1,4 +1,4 @@
-import { toEdition, type EditionRow } from '../rows.js';
+import { toEdition, toSegment, type EditionRow, type SegmentRow } from '../rows.js';
 import type { EditionStore, NewEdition, Segment } from '../store.js';
 import type { Db } from './open.js';
 
@@ -88,10 +88,8 @@ export function editionStore(db: Db): EditionStore {
       );
     },
     async getSegment(edition, key) {
-      const row = db.prepare('SELECT * FROM segments WHERE edition = ? AND key = ?').get(edition, key) as
-        | { key: string; slugs: string; subject: string; html: string; text: string }
-        | undefined;
-      return row && { key: row.key, slugs: JSON.parse(row.slugs) as string[], subject: row.subject, html: row.html, text: row.text };
+      const row = db.prepare('SELECT * FROM segments WHERE edition = ? AND key = ?').get(edition, key) as SegmentRow | undefined;
+      return row && toSegment(row);
     },
   };
 }
