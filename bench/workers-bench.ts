@@ -89,7 +89,11 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
     await seedPg(db.url, count);
     await client.connect();
     const scalar = async (sql: string) => Number((await client.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
-    for (let i = 0; i < workers; i += 1) children.push(spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: 'ignore' }));
+    for (let i = 0; i < workers; i += 1) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      child.once('exit', (code) => code && process.stderr.write(`a worker exited with ${code}\n`));
+      children.push(child);
+    }
     while ((await scalar('SELECT count(*)::int AS n FROM workers')) < workers) await sleep(100);
     const preparer = await ws.app();
     await prepareEdition(preparer, { cadence: 'weekly' });
@@ -99,6 +103,7 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
       const sent = await scalar(`SELECT count(*)::int AS n FROM deliveries WHERE state = 'sent'`);
       marks.push({ at: performance.now(), sent });
       if (sent >= count) break;
+      if (children.every((child) => child.exitCode !== null)) throw new Error(`every worker exited with ${sent} of ${count} sent`);
       await sleep(100);
     }
     const from = marks.find((m) => m.sent >= count * 0.1)!;
