@@ -91,7 +91,7 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
     const scalar = async (sql: string) => Number((await client.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
     for (let i = 0; i < workers; i += 1) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('exit', (code) => code && process.stderr.write(`a worker exited with ${code}\n`));
+      child.once('exit', (code, signal) => (code || signal) && process.stderr.write(`a worker exited (${code ?? signal})\n`));
       children.push(child);
     }
     while ((await scalar('SELECT count(*)::int AS n FROM workers')) < workers) await sleep(100);
@@ -103,7 +103,7 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
       const sent = await scalar(`SELECT count(*)::int AS n FROM deliveries WHERE state = 'sent'`);
       marks.push({ at: performance.now(), sent });
       if (sent >= count) break;
-      if (children.every((child) => child.exitCode !== null)) throw new Error(`every worker exited with ${sent} of ${count} sent`);
+      if (children.every((child) => child.exitCode !== null || child.signalCode !== null)) throw new Error(`every worker exited with ${sent} of ${count} sent`);
       await sleep(100);
     }
     const from = marks.find((m) => m.sent >= count * 0.1)!;
