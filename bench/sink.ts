@@ -13,13 +13,20 @@ let messages = 0;
 
 const server = net.createServer((socket) => {
   socket.setNoDelay(true);
-  let readyAt = 0;
-  /** Writes now, or once every held reply before it has gone. */
-  const reply = (text: string, holdMs: number) => {
+  // Replies leave in order: each waits for the ones before it, a held one for its time too.
+  const queue: { at: number; text: string }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    timer = undefined;
     const now = Date.now();
-    readyAt = Math.max(readyAt, now + holdMs);
-    if (readyAt <= now) socket.write(text);
-    else setTimeout(() => socket.destroyed || socket.write(text), readyAt - now);
+    let ready = '';
+    while (queue.length > 0 && queue[0]!.at <= now) ready += queue.shift()!.text;
+    if (ready && !socket.destroyed) socket.write(ready);
+    if (queue.length > 0) timer = setTimeout(pump, queue[0]!.at - now);
+  };
+  const reply = (text: string, holdMs: number) => {
+    queue.push({ at: Math.max(queue.at(-1)?.at ?? 0, Date.now() + holdMs), text });
+    if (!timer) pump();
   };
   let inData = false;
   let tail = Buffer.alloc(0);
