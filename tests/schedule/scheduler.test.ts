@@ -4,6 +4,7 @@ import type { Logger } from '../../src/logger.js';
 import { configuredSchedules } from '../../src/schedule/cadences.js';
 import { createScheduler, type Scheduler } from '../../src/schedule/scheduler.js';
 import { runTick } from '../../src/schedule/tick.js';
+import { runWorker } from '../../src/deliver/worker.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, post, type Workspace } from '../support/workspace.js';
 import { fakeClock, type FakeClock } from './fake-clock.js';
@@ -179,5 +180,27 @@ describe('scheduler on a fake clock (real SQLite, real SMTP)', () => {
     expect(a.logger.named('schedule.tick').map((e) => e.fields.tick)).toEqual(['2026-12-04T06:00:00.000Z']);
     expect(a.logger.named('schedule.missed')[0]?.fields.count).toBe(71);
     expect(smtp.received).toHaveLength(1);
+  });
+
+  it('with delivery left to workers (digest start --no-worker), a tick only prepares its edition; a worker then delivers it', async () => {
+    workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T07:59:50Z');
+    const logger = recordingLogger();
+    const app = await ws.app({ now: clock.now, logger });
+    const scheduler = createScheduler(app, { schedules: configuredSchedules(app.config), graceMs: 12 * H, clock, deliver: false });
+    open.push({ app, scheduler });
+    await addSubscribers(app, 'ada@example.org', 'bob@example.org');
+    await scheduler.start();
+    await clock.runUntil('2026-12-01T08:00:10Z', settle(scheduler));
+    expect(await app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'prepared', edition: 1 });
+    expect(await app.store.countDeliveries(1)).toMatchObject({ pending: 2, sent: 0 });
+    expect(smtp.received).toHaveLength(0);
+    const stop = new AbortController();
+    const worker = runWorker(app, stop.signal);
+    for (let i = 0; i < 200 && (await app.store.getEdition(1))?.status !== 'complete'; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    stop.abort();
+    await worker;
+    expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['ada@example.org', 'bob@example.org']);
+    expect(await app.store.listWorkers()).toEqual([]);
   });
 });
