@@ -77,7 +77,7 @@ const schema = z.object({
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
   DATABASE_URL: optional(databaseUrl.optional()),
-  DATABASE_POOL_SIZE: optional(int(2, 200).default(10)), // one may hold the prepare lock or LISTEN while others query
+  DATABASE_POOL_SIZE: optional(int(3, 200).default(10)), // LISTEN and the prepare lock may each hold one while others query
   CLAIM_BATCH_SIZE: optional(int(1, 10_000).default(100)),
   WORKER_HEARTBEAT_SECONDS: optional(int(1, 3600).default(10)),
   WORKER_DEAD_AFTER_SECONDS: optional(int(2, 86_400).default(30)),
