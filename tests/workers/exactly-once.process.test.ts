@@ -34,7 +34,7 @@ describe('four workers on one edition', () => {
     expect(completed).toHaveLength(1);
     expect(await h.sql('SELECT * FROM workers')).toEqual([]);
     for (const w of workers) expect(w.stdout).toMatch(/Stopped: sent \d+/);
-  }, 120_000);
+  }, 300_000);
 
   it('SIGTERM mid-send: the worker hands its unsent claims back and deregisters; the others finish them', async () => {
     await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 60 }) }, LIST);
@@ -48,5 +48,5 @@ describe('four workers on one edition', () => {
     await waitFor('the edition to complete', async () => (await h.sql<{ status: string }>('SELECT status FROM editions WHERE number = $1', [edition]))[0]?.status === 'complete');
     for (const address of LIST) expect(h.server.dots(address), address).toHaveLength(1);
     expect((await h.sql<{ state: string }>('SELECT state FROM deliveries')).every((r) => r.state === 'sent')).toBe(true);
-  }, 120_000);
+  }, 300_000);
 });

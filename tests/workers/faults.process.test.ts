@@ -87,7 +87,7 @@ describe('kill -9 of one of four workers', () => {
     victim.child.kill('SIGKILL');
     await finishAndCheck(edition, others, [h.server]);
     expect(await h.sql(`SELECT 1 FROM deliveries WHERE state <> 'sent'`)).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   it('while its receiver holds the replies to messages it committed: those become uncertain, and are not resent', async () => {
     await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) }, LIST);
@@ -100,7 +100,7 @@ describe('kill -9 of one of four workers', () => {
     const uncertain = await h.sql<{ email: string }>(`SELECT email FROM deliveries WHERE state = 'uncertain'`);
     expect(uncertain.length).toBeGreaterThanOrEqual(1);
     for (const { email } of uncertain) expect(own.dots(email).length + h.server.dots(email).length).toBe(1);
-  }, 180_000);
+  }, 300_000);
 
   it('in the middle of its run, between and during messages', async () => {
     await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 40 }) }, LIST);
@@ -109,7 +109,7 @@ describe('kill -9 of one of four workers', () => {
     await waitFor('the victim to have sent five', async () => ((await victimRows(victim)).sent ?? 0) >= 5);
     victim.child.kill('SIGKILL');
     await finishAndCheck(edition, others, [h.server]);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe('SIGSTOP past the dead-after limit, then SIGCONT', () => {
@@ -133,5 +133,5 @@ describe('SIGSTOP past the dead-after limit, then SIGCONT', () => {
     victim.child.kill('SIGTERM');
     expect((await victim.exited).code).toBe(0);
     await finishAndCheck(edition, others, [h.server, own]);
-  }, 180_000);
+  }, 300_000);
 });

@@ -37,5 +37,5 @@ describe('two schedulers on one database', () => {
       expect(subjects).toHaveLength(5);
       expect(new Set(subjects).size).toBe(5);
     }
-  }, 180_000);
+  }, 300_000);
 });
