@@ -33,7 +33,7 @@ export interface RawFeed {
 type Text = string | undefined;
 type Media = { url?: string; medium?: string; type?: string; title?: { value?: string }; description?: { value?: string } };
 interface RssItem {
-  title?: string; link?: string; description?: string; pubDate?: string; author?: string;
+  title?: string; link?: string; description?: string; pubDate?: string; authors?: { name?: string; email?: string }[];
   guid?: { value?: string }; categories?: { name?: string }[]; enclosures?: { url?: string; type?: string }[];
   dc?: { creators?: string[]; dates?: string[]; subjects?: string[] }; content?: { encoded?: string };
   media?: { contents?: Media[]; thumbnails?: { url?: string }[]; group?: { contents?: Media[] } }; rdf?: { about?: string };
@@ -77,7 +77,7 @@ function rssItem(item: RssItem): RawItem {
     link: item.link,
     title: item.title,
     date: item.pubDate ?? item.dc?.dates?.[0],
-    authors: [...(item.dc?.creators ?? []), ...(item.author ? [item.author] : [])],
+    authors: [...(item.dc?.creators ?? []), ...(item.authors ?? []).map((a) => a.name ?? a.email ?? '')],
     categories: [...(item.categories ?? []).map((c) => c.name ?? ''), ...(item.dc?.subjects ?? [])],
     summary: item.description,
     content: item.content?.encoded,
