@@ -5,7 +5,8 @@ import type { FeedSource } from './sources.js';
 
 /**
  * Stage 1 for feeds: the items kept in the store for each configured feed, as posts, after the
- * feed's category filter. Items that dropped out of the feed stay posts until they are sent.
+ * feed's category filter. Items that dropped out of the feed stay posts until they are sent; an
+ * item whose link another listed feed already gave is the same post and is taken once.
  */
 export interface FeedCollection {
   posts: Post[];
@@ -16,13 +17,17 @@ export interface FeedCollection {
 export async function collectFeedPosts(store: FeedStore, sources: FeedSource[]): Promise<FeedCollection> {
   const posts: Post[] = [];
   const slugsByFeed = new Map<string, string[]>();
+  // Two feeds of one blog (the whole blog and one category) share items: the first feed listed wins.
+  const seenUrls = new Set<string>();
   for (const source of sources) {
     const items = await store.feedItems(source.url);
     slugsByFeed.set(source.url, items.map((item) => item.post.slug));
     // The name and filter come from today's configuration, not from the fetch that stored the item.
     for (const { post } of items) {
       const named: Post = { ...post, file: `feed: ${source.name}`, source: { kind: 'feed', feedUrl: source.url, feedName: source.name } };
-      if (matchesFilter(named, source.categories)) posts.push(named);
+      if (!matchesFilter(named, source.categories) || seenUrls.has(named.url)) continue;
+      seenUrls.add(named.url);
+      posts.push(named);
     }
   }
   return { posts, slugsByFeed };
