@@ -61,7 +61,7 @@ export function toFeedItem(raw: RawItem, feed: { source: FeedSource; base: strin
   const key = id || raw.link?.trim() || url;
   const content = raw.content ?? raw.summary ?? '';
   const cleaned = cleanHtml(content, base);
-  const summary = raw.content && raw.summary ? plainLine(cleanHtml(raw.summary, base)) : '';
+  const summary = raw.content && raw.summary ? plainText(cleanHtml(raw.summary, base)) : '';
   const excerpt = truncateWords(summary || firstParagraph(cleaned), EXCERPT_LENGTH);
   const title = plainLine(raw.title ?? '') || truncateWords(excerpt, 80);
   if (!title) return { problem: `the item ${key.slice(0, 200)} has neither a title nor text and is left out` };
@@ -105,10 +105,17 @@ function attribute(tag: string, name: string): string | undefined {
 /** Plain text of the first paragraph with words in it, else of the whole content. */
 function firstParagraph(html: string): string {
   for (const match of html.matchAll(/<p\b[^>]*>([\s\S]*?)<\/p>/gi)) {
-    const text = plainLine(match[1] ?? '');
+    const text = plainText(match[1] ?? '');
     if (text) return text;
   }
-  return plainLine(html);
+  return plainText(html);
+}
+
+/** Inline tags join words ("<a>link</a>." stays "link."); block tags separate them. */
+const INLINE_TAG = /<\/?(a|abbr|b|code|em|i|mark|s|small|span|strong|sub|sup|u)\b[^<>]*>/gi;
+
+function plainText(html: string): string {
+  return plainLine(html.replace(INLINE_TAG, ''));
 }
 
 function parseDate(value: string | undefined): Date | null {
