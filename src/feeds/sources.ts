@@ -88,7 +88,8 @@ function describe(issues: z.core.$ZodIssue[], text: string, file: string): strin
     const where = typeof index === 'number' ? `feeds[${index + 1}]${field === undefined ? '' : `.${String(field)}`}` : String(top ?? 'file');
     if (seen.has(where)) continue;
     seen.add(where);
-    const line = typeof index === 'number' ? fieldLine(text, starts[index] ?? 1, field) : 1;
+    const lineField = issue.code === 'unrecognized_keys' ? issue.keys[0] : field;
+    const line = typeof index === 'number' ? fieldLine(text, starts[index] ?? 1, lineField) : 1;
     problems.push(`${file}:${line}: ${where} ${issue.message}`);
   }
   return problems;
