@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { feedsFromEnv, feedsFromFile, mergeSources, type FeedSource } from './feeds/sources.js';
+import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
 import type { Cadence } from './render/view-model.js';
@@ -139,23 +139,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const parsed = schema.safeParse(merged);
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues, merged);
   problems.push(...crossChecks(merged));
-  const feeds = readFeeds(merged, cwd);
+  const feeds = readFeedSources(merged, cwd);
   problems.push(...feeds.problems);
   if (!parsed.success || problems.length > 0) throw invalidConfig(problems);
   return { ...toConfig(parsed.data, cwd), feeds: feeds.sources };
-}
-
-/** FEEDS_FILE, or feeds.yaml beside the posts folder. */
-function feedsFilePath(feedsFile: string | undefined, postsDir: string | undefined, cwd: string): string {
-  return feedsFile ? resolve(cwd, feedsFile) : join(dirname(resolve(cwd, postsDir || './posts')), 'feeds.yaml');
-}
-
-/** FEEDS and the feeds file, merged. */
-function readFeeds(merged: Record<string, string | undefined>, cwd: string): { sources: FeedSource[]; problems: string[] } {
-  const explicit = (merged.FEEDS_FILE ?? '') !== '';
-  const fromFile = feedsFromFile(feedsFilePath(merged.FEEDS_FILE, merged.POSTS_DIR, cwd), explicit);
-  const fromEnv = feedsFromEnv(merged.FEEDS);
-  return { sources: mergeSources(fromFile.sources, fromEnv.sources), problems: [...fromEnv.problems, ...fromFile.problems] };
 }
 
 /** One plain line per variable (the first problem found with it), its value unless secret. */

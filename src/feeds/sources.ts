@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { z } from 'zod';
 
@@ -38,6 +38,19 @@ export function isWebUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** FEEDS_FILE, or feeds.yaml beside the posts folder. */
+export function feedsFilePath(feedsFile: string | undefined, postsDir: string | undefined, cwd: string): string {
+  return feedsFile ? resolve(cwd, feedsFile) : join(dirname(resolve(cwd, postsDir || './posts')), 'feeds.yaml');
+}
+
+/** FEEDS and the feeds file, merged, from the raw variables (config lists the problems with the others). */
+export function readFeedSources(merged: Record<string, string | undefined>, cwd: string): { sources: FeedSource[]; problems: string[] } {
+  const explicit = (merged.FEEDS_FILE ?? '') !== '';
+  const fromFile = feedsFromFile(feedsFilePath(merged.FEEDS_FILE, merged.POSTS_DIR, cwd), explicit);
+  const fromEnv = feedsFromEnv(merged.FEEDS);
+  return { sources: mergeSources(fromFile.sources, fromEnv.sources), problems: [...fromEnv.problems, ...fromFile.problems] };
 }
 
 export function feedsFromEnv(value: string | undefined): { sources: FeedSource[]; problems: string[] } {

@@ -25,7 +25,7 @@ export const feedsCommand: Command = {
     }
     const config = loadConfig();
     if (config.feeds.length === 0) {
-      out('No feeds configured: set FEEDS (URLs separated by spaces or commas) or write feeds.yaml beside the posts folder (see docs/feeds.md).');
+      out(`No feeds configured: set FEEDS (URLs separated by spaces or commas) or write ${config.feedsFile} (see docs/feeds.md).`);
       return 0;
     }
     const app = await createApp(config, { dryRun: sub === 'check', logger: silentLogger });
