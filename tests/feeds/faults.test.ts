@@ -117,6 +117,10 @@ describe('a broken feed costs a warning and nothing else', () => {
     expect(pull.code).toBe(1);
     expect(pull.output).toMatch(/\/gzip: not modified|\/gzip: read, 3 item/);
     expect(pull.output).toContain('1 of 2 feeds could not be read');
+    const checked = await ws.cli('feeds', 'check');
+    expect(checked.code).toBe(1);
+    expect(checked.output).toMatch(/^  2022-\d\d-\d\d Other blog: .* <https:\/\/other\.example\.org\/\d>$/m);
+    expect(checked.output).toContain('Check only: nothing was recorded.');
   });
 });
 

@@ -82,4 +82,14 @@ describe('feed configuration', () => {
       await app.close();
     }
   });
+
+  it('digest feeds without feeds says how to add one; a wrong subcommand is a usage error', async () => {
+    ws = createWorkspace();
+    const list = await ws.cli('feeds', 'list');
+    expect(list).toEqual({ code: 0, output: `No feeds configured: set FEEDS (URLs separated by spaces or commas) or write ${join(ws.dir, 'feeds.yaml')} (see docs/feeds.md).` });
+    expect((await ws.cli('feeds', 'fetch')).code).toBe(1);
+    expect((await ws.cli('help')).output).toContain('digest feeds list|pull|check');
+    const status = await ws.cli('status');
+    expect(status.output).not.toContain('Feed ');
+  });
 });
