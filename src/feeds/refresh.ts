@@ -1,4 +1,4 @@
-import { messageOf } from '../errors.js';
+import { isDigestError, messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { FeedItemInput, FeedResult, FeedStore } from '../store/store.js';
 import { toFeedItem } from './content.js';
@@ -51,8 +51,9 @@ async function refreshFeed(deps: RefreshDeps, source: FeedSource, reservedSlugs:
       await deps.store.recordFeedFetch(fetch, items, reservedSlugs);
     }
   } catch (caught) {
-    if (!(caught instanceof FeedFetchError)) throw caught;
-    error = caught.message;
+    // The store failing is the run's problem, not the feed's; anything else wrong with one feed stays with that feed.
+    if (isDigestError(caught)) throw caught;
+    error = caught instanceof FeedFetchError ? caught.message : `could not be read: ${messageOf(caught).slice(0, 300)}`;
     await deps.store.recordFeedFetch({ url: source.url, at: deps.now(), result: 'error', error });
     deps.logger.warn('feed.failed', { feed: source.url, name: source.name, problem: error });
   }
