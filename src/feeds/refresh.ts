@@ -32,8 +32,6 @@ export interface RefreshDeps {
   limits: FetchLimits;
 }
 
-export const USER_AGENT = 'newsletter-digest/0.1 (feed reader of a newsletter digest)';
-
 export async function refreshFeeds(deps: RefreshDeps, sources: FeedSource[], reservedSlugs: ReadonlySet<string>): Promise<FeedReport[]> {
   return Promise.all(sources.map((source) => refreshFeed(deps, source, reservedSlugs)));
 }

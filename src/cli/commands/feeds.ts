@@ -1,8 +1,8 @@
 import { createApp, type App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { collectFeedPosts } from '../../feeds/collect.js';
-import { feedDeps } from '../../feeds/gather.js';
-import { refreshFeeds, type FeedReport } from '../../feeds/refresh.js';
+import { refreshAll } from '../../feeds/gather.js';
+import type { FeedReport } from '../../feeds/refresh.js';
 import { silentLogger } from '../../logger.js';
 import { collectPosts } from '../../posts/collect.js';
 import type { FeedRecord } from '../../store/store.js';
@@ -49,7 +49,7 @@ async function list(app: App, out: (line: string) => void): Promise<number> {
 
 async function fetchAll(app: App, out: (line: string) => void, dryRun: boolean): Promise<number> {
   const markdown = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
-  const reports = await refreshFeeds(feedDeps(app), app.config.feeds, new Set(markdown.posts.map((post) => post.slug)));
+  const reports = await refreshAll(app, new Set(markdown.posts.map((post) => post.slug)));
   const { posts } = await collectFeedPosts(app.store, app.config.feeds);
   for (const report of reports) {
     out(`${report.name} — ${report.url}: ${describeReport(report)}`);
