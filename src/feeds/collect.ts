@@ -58,7 +58,9 @@ export function mergeSources(markdown: Collection, feeds: FeedCollection, folder
     const owner = item ? `the feed item "${item.title}" (${item.file})` : 'an item of a configured feed';
     problems.push({ file: post.file, folder, line: 1, severity: 'error', message: `slug "${post.slug}" is already used by ${owner}: give this post a different "slug:"` });
   }
-  return { posts: [...kept, ...feeds.posts], problems };
+  // The same post as a Markdown file and in a feed (same link): the editor's file wins.
+  const markdownUrls = new Set(kept.map((post) => post.url));
+  return { posts: [...kept, ...feeds.posts.filter((post) => !markdownUrls.has(post.url))], problems };
 }
 
 /** Feeds none of whose items any edition of this cadence has carried or counted as published. */

@@ -63,4 +63,12 @@ describe('feed items become the same digest as the Markdown posts', () => {
       expect(withoutAnchors(result.message!.html)).toBe(withoutAnchors(markdown.html));
     });
   }
+
+  it('a post both in posts/ and in the feed (same link) goes out once, as the Markdown file', async () => {
+    const ws = createWorkspace({ FEEDS: server.url('/wp/feed/') });
+    workspaces.push(ws);
+    const result = await digestOf(ws);
+    expect(result.feeds).toMatchObject([{ result: 'ok', items: 10 }]);
+    expect(result.message!.posts.map((p) => p.file)).toEqual([...markdown.posts].sort((a, b) => b.date.getTime() - a.date.getTime()).map((p) => p.file));
+  });
 });
