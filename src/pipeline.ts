@@ -3,7 +3,9 @@ import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
-import { collectPosts } from './posts/collect.js';
+import { newFeeds } from './feeds/collect.js';
+import { gatherPosts } from './feeds/gather.js';
+import type { FeedReport } from './feeds/refresh.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
 import { selectNew, type Selection } from './select.js';
@@ -11,7 +13,7 @@ import type { Delivery, DeliveryState, Edition } from './store/store.js';
 
 /**
  * One send, stage by stage:
- *   1. collect posts            posts/collect.ts
+ *   1. collect posts            posts/collect.ts, and feed items   feeds/gather.ts (fetch → store → posts)
  *   2. select what is new        select.ts
  *   3. build the view model      render/view-model.ts
  *   4. Handlebars → MJML         render/templates.ts, render/render-digest.ts
@@ -42,6 +44,8 @@ export interface SendReport {
   resumed: boolean;
   problems: ContentProblem[];
   selection: Selection | undefined;
+  /** One per configured feed, fetched before this run (empty when resuming or without feeds). */
+  feeds: FeedReport[];
   tally: Tally;
   recovered: { requeued: number; uncertain: number };
   /** True when every recipient of the edition has a final state. */
@@ -68,14 +72,14 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   return { edition, ...context, ...result };
 }
 
-type Prepared = Pick<SendReport, 'resumed' | 'problems' | 'selection'> & { edition: Edition | undefined };
+type Prepared = Pick<SendReport, 'resumed' | 'problems' | 'selection' | 'feeds'> & { edition: Edition | undefined };
 
 /**
  * The open edition of the cadence, or a new one if there is something new: stages 1–6, once,
  * under the prepare lock, so two schedulers or senders never make two editions of one tick.
  */
 export async function prepareEdition(app: App, options: Pick<SendOptions, 'cadence' | 'tickKey' | 'signal' | 'resumeOnly'>): Promise<Prepared> {
-  const nothing: Prepared = { edition: undefined, resumed: false, problems: [], selection: undefined };
+  const nothing: Prepared = { edition: undefined, resumed: false, problems: [], selection: undefined, feeds: [] };
   const open = await app.store.openEdition(options.cadence);
   if (open) return { ...nothing, edition: open, resumed: true };
   if (options.resumeOnly || options.signal?.aborted) return nothing;
@@ -83,8 +87,8 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
     // Looked at again under the lock: another process may have just made it.
     const made = (await app.store.openEdition(options.cadence)) ?? (options.tickKey ? await app.store.findEditionByTick(options.cadence, options.tickKey) : undefined);
     if (made) return made.status === 'sending' ? { ...nothing, edition: made, resumed: true } : nothing;
-    const { problems, selection } = await planEdition(app, options.cadence);
-    if (selection.included.length === 0) return { ...nothing, problems, selection };
+    const { problems, selection, feeds } = await planEdition(app, options.cadence);
+    if (selection.included.length === 0) return { ...nothing, problems, selection, feeds };
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication },
@@ -93,25 +97,27 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
     if (!edition) {
       // Lost a race on SQLite (no prepare lock there): deliver the edition the other process made.
       const other = await app.store.openEdition(options.cadence);
-      return other ? { ...nothing, edition: other, resumed: true } : { ...nothing, problems, selection };
+      return other ? { ...nothing, edition: other, resumed: true } : { ...nothing, problems, selection, feeds };
     }
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
-    return { edition, resumed: false, problems, selection };
+    return { edition, resumed: false, problems, selection, feeds };
   });
 }
 
 /** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
-export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection }> {
-  const { posts, problems } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
+export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[] }> {
+  const { posts, problems, feeds, feedReports } = await gatherPosts(app, { refresh: true });
   for (const problem of problems.filter((p) => p.severity === 'error')) {
     app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
   }
+  const ledger = await app.store.postLedger(cadence);
   const selection = selectNew({
     posts,
-    ledger: await app.store.postLedger(cadence),
+    ledger,
     now: app.now(),
     maxPosts: app.config.maxPosts,
     isFirstEdition: !(await app.store.hasEditions(cadence)),
+    newFeeds: newFeeds(feeds, ledger),
   });
-  return { posts, problems, selection };
+  return { posts, problems, selection, feeds: feedReports };
 }

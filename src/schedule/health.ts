@@ -23,6 +23,8 @@ export interface Health {
   workers: { id: string; host: string; pid: number; startedAt: string; heartbeatAgeSeconds: number; claimed: number; dead: 'silent' | 'process gone' | null }[];
   /** Every edition still sending, with its rows by state. */
   openEditions: { number: number; cadence: string; counts: Record<DeliveryState, number> }[];
+  /** One per configured feed: its last fetch and result, and how many items are kept. */
+  feeds: { name: string; url: string; lastFetch: string | null; result: string; error: string | null; lastRead: string | null; items: number }[];
 }
 
 /** How many recent editions are summed for the deferred and uncertain counts. */
@@ -70,6 +72,24 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
       claimed: w.claimed,
       dead: w.heartbeatAgeSeconds > app.config.workerDeadAfterSeconds ? 'silent' : isGoneHere(w) ? 'process gone' : null,
     })),
+    feeds: await feedHealth(app),
     openEditions: await Promise.all(open.map(async (e) => ({ number: e.number, cadence: e.cadence, counts: await app.store.countDeliveries(e.number) }))),
   };
+}
+
+async function feedHealth(app: App): Promise<Health['feeds']> {
+  return Promise.all(
+    app.config.feeds.map(async ({ name, url }) => {
+      const record = await app.store.getFeed(url);
+      return {
+        name,
+        url,
+        lastFetch: record?.fetchedAt.toISOString() ?? null,
+        result: record?.result ?? 'never fetched',
+        error: record?.error ?? null,
+        lastRead: record?.okAt?.toISOString() ?? null,
+        items: record?.itemCount ?? 0,
+      };
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
 import { migrateCommand } from './migrate.js';
+import { feedsCommand } from './feeds.js';
 import { previewCommand } from './preview.js';
 import { renderCommand } from './render.js';
 import { sendCommand } from './send.js';
@@ -11,4 +12,4 @@ import { subscribersCommand } from './subscribers.js';
 import { workerCommand } from './worker.js';
 
 /** Every CLI command, in the order `digest help` lists them. Add a command here. */
-export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, workerCommand, statusCommand, migrateCommand];
+export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, feedsCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, workerCommand, statusCommand, migrateCommand];

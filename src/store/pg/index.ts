@@ -3,6 +3,7 @@ import type { Store } from '../store.js';
 import { connectPg, type Pg } from './db.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
+import { feedStore } from './feeds.js';
 import { postgresProblem } from './guard.js';
 import { migratePg } from './migrate.js';
 import { subscriberStore } from './subscribers.js';
@@ -57,6 +58,7 @@ function storeOver(db: Pg): Store {
     ...deliveryStore(db),
     ...workerStore(db),
     ...tickStore(db),
+    ...feedStore(db),
     async getMeta(key) {
       return (await db.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))[0]?.value;
     },
