@@ -6,7 +6,7 @@ import type { CadenceSchedule } from '../schedule/scheduler.js';
 
 /**
  * GET /healthz: the same basics as `digest status`, as JSON (last edition and counts, next
- * scheduled times, deferred and uncertain deliveries, the lease holder). 503 when the database
+ * scheduled times, deferred and uncertain deliveries, workers and open editions). 503 when the database
  * cannot answer. Mount with `startWebServer(app, port, { routes: [healthzRoute(app, schedules)] })`.
  */
 export function healthzRoute(app: App, schedules: CadenceSchedule[]): (web: Hono) => void {
