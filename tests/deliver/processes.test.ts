@@ -108,7 +108,7 @@ describe('kill -9 and resume', () => {
       expect(uncertain).toHaveLength(0);
       expect(rerun.code).toBe(0);
     }
-  });
+  }, 120_000);
 });
 
 describe('two sends at once', () => {
@@ -124,5 +124,5 @@ describe('two sends at once', () => {
     expect(sent(a.stdout) + sent(b.stdout)).toBe(LIST.length);
     for (const address of LIST) expect(server!.accepted(address), address).toHaveLength(1);
     expect([...ledger(ws!).values()].every((r) => r.state === 'sent')).toBe(true);
-  });
+  }, 120_000);
 });
