@@ -129,10 +129,14 @@ function headerSectionText(message: string): string {
   return end === -1 ? message : message.slice(0, end);
 }
 
-/** The original's Message-ID from its embedded headers, Gmail's X-Original-Message-ID, In-Reply-To / References. */
+/**
+ * The original's Message-ID from its embedded headers, Gmail's X-Original-Message-ID, a copy quoted
+ * in the text (Yahoo), In-Reply-To / References.
+ */
 function originalIds(mail: ParsedMail, originalText: string, dsn: Attachment | undefined): string[] {
   const ids = [
     headerSection(originalText).get('message-id'),
+    /^message-id:[ \t]*(<[^<>\s]{1,250}>)/im.exec((mail.text ?? '').slice(0, MAX_TEXT))?.[1],
     dsn ? (fieldBlocks(attachmentText(dsn))[0]?.get('x-original-message-id') ?? undefined) : undefined,
     mail.inReplyTo,
     ...[mail.references ?? []].flat(),
