@@ -15,6 +15,8 @@ export interface MailboxSettings {
 export interface PollResult {
   read: number;
   recorded: number;
+  /** Reports already recorded before (the same report delivered twice). */
+  duplicate: number;
   ignored: number;
   movedUnread: number;
   leftForRetry: number;
@@ -36,7 +38,7 @@ export function imapTarget(url: string): { host: string; port: number; secure: b
 export async function pollMailbox(deps: BounceDeps, settings: MailboxSettings): Promise<PollResult> {
   const target = imapTarget(settings.url);
   const client = new ImapFlow({ host: target.host, port: target.port, secure: target.secure, auth: { user: target.user, pass: target.pass }, logger: false, disableAutoIdle: true });
-  const result: PollResult = { read: 0, recorded: 0, ignored: 0, movedUnread: 0, leftForRetry: 0 };
+  const result: PollResult = { read: 0, recorded: 0, duplicate: 0, ignored: 0, movedUnread: 0, leftForRetry: 0 };
   await client.connect();
   try {
     await ensureFolder(client, settings.processedFolder);
@@ -67,8 +69,7 @@ async function handleOne(deps: BounceDeps, client: ImapFlow, settings: MailboxSe
   result.read += 1;
   try {
     const outcome = await processMail(deps, fetched.source, 'imap');
-    if (outcome.result === 'ignored') result.ignored += 1;
-    else result.recorded += 1;
+    result[outcome.result === 'recorded' ? 'recorded' : outcome.result] += 1;
   } catch (error) {
     deps.logger.error('bounce.store_failed', { source: 'imap', uid: message.uid, error: messageOf(error) });
     result.leftForRetry += 1;
