@@ -1,42 +1,17 @@
-import type { App } from '../app.js';
 import { messageOf } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { BounceKind, BounceRule, BounceSource, DeliveryRef, Store } from '../store/store.js';
+import type { BounceSource, DeliveryRef } from '../store/store.js';
 import { readReport, ReportRefused, type MailReport } from './parse-mail.js';
-import type { Verp } from './verp.js';
+import { recordFinding, type BounceDeps, type Finding, type Outcome } from './record.js';
+
+export { bounceDeps, type BounceDeps, type Outcome } from './record.js';
 
 /**
  * From a report to a stored event: judge what it says (hard, soft, complaint, or nothing), find
  * the delivery it is about, and record it with the policy's effect on the subscriber. A mailed
  * report counts only when it names a delivery by a correctly signed VERP address or by one of our
  * Message-IDs: an address alone in a message anyone can send proves nothing.
- */
-export interface BounceDeps {
-  store: Store;
-  verp: Verp | undefined;
-  now: () => Date;
-  logger: Logger;
-  softLimit: number;
-  softWindowDays: number;
-  maxBytes: number;
-}
-
-export interface Finding {
-  kind: BounceKind;
-  status: string | null;
-  reason: string;
-}
-
-export type Outcome =
-  | { result: 'recorded' | 'duplicate'; kind: BounceKind; email: string; edition: number; statusChanged: boolean }
-  | { result: 'ignored'; why: string };
-
-export function bounceDeps(app: App): BounceDeps {
-  const { bounces } = app.config;
-  return { store: app.store, verp: app.verp, now: app.now, logger: app.logger, softLimit: bounces.softLimit, softWindowDays: bounces.softWindowDays, maxBytes: bounces.maxMessageBytes };
-}
-
-/** One mailed report (SMTP listener, IMAP mailbox, a file); `envelopeTo` is the listener's RCPT TO. */
+ *
+ * One mailed report (SMTP listener, IMAP mailbox, a file); `envelopeTo` is the listener's RCPT TO. */
 export async function processMail(deps: BounceDeps, raw: Buffer, source: BounceSource, envelopeTo?: string): Promise<Outcome> {
   let report: MailReport;
   try {
@@ -79,22 +54,6 @@ async function locate(deps: BounceDeps, report: MailReport, envelopeTo: string |
     if (ref) return ref;
   }
   return undefined;
-}
-
-/** Stores the event with its policy rule; the store applies the rule only to a new event. */
-export async function recordFinding(deps: BounceDeps, ref: DeliveryRef, finding: Finding, key: string, source: BounceSource): Promise<Outcome> {
-  const now = deps.now();
-  const rule: BounceRule =
-    finding.kind === 'complaint'
-      ? { markAs: 'unsubscribed' }
-      : finding.kind === 'hard'
-        ? { markAs: 'bounced' }
-        : { markAs: 'bounced', softLimit: { count: deps.softLimit, since: new Date(now.getTime() - deps.softWindowDays * 86_400_000) } };
-  const event = { key: key.slice(0, 500), kind: finding.kind, source, edition: ref.edition, subscriberId: ref.subscriberId, email: ref.email, status: finding.status, reason: finding.reason.slice(0, 500), receivedAt: now };
-  const { recorded, statusChanged } = await deps.store.recordBounce(event, rule);
-  const outcome: Outcome = { result: recorded ? 'recorded' : 'duplicate', kind: finding.kind, email: ref.email, edition: ref.edition, statusChanged };
-  deps.logger.info(recorded ? 'bounce.recorded' : 'bounce.duplicate', { source, kind: finding.kind, edition: ref.edition, to: ref.email, status: finding.status, statusChanged });
-  return outcome;
 }
 
 function ignored(deps: BounceDeps, source: BounceSource, why: string): Outcome {

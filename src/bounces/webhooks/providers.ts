@@ -1,5 +1,5 @@
 import { clip } from '../fields.js';
-import type { Finding } from '../process.js';
+import type { Finding } from '../record.js';
 
 /**
  * Provider events in one shape: what happened, the event's own id (a replay is a no-op), and what

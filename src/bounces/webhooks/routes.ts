@@ -3,7 +3,7 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../../app.js';
 import type { BounceSource, DeliveryRef } from '../../store/store.js';
-import { bounceDeps, recordFinding, type BounceDeps, type Outcome } from '../process.js';
+import { bounceDeps, recordFinding, type BounceDeps, type Outcome } from '../record.js';
 import { mailgunEvents, postmarkEvents, sesEvents, type ProviderEvent } from './providers.js';
 import { trustedUrl, verifySnsMessage, WebhookRefused } from './sns.js';
 

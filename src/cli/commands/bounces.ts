@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../../app.js';
-import { startBounceListener } from '../../bounces/listener.js';
-import { startMailboxPolling } from '../../bounces/mailbox.js';
 import { splitMailFile } from '../../bounces/mbox.js';
-import { bounceDeps, processMail, type Outcome } from '../../bounces/process.js';
+import { bounceDeps, type Outcome } from '../../bounces/record.js';
 import { UsageError } from '../../errors.js';
 import { portOption, untilStopSignal, type Command, type CommandContext } from '../command.js';
 
@@ -31,6 +29,8 @@ const ACTIONS: Record<string, Action> = {
     const file = args[0];
     if (!file) throw new UsageError('USAGE', 'Name the file: digest bounces process FILE (an mbox or a .eml message)');
     const messages = splitMailFile(await readMailFile(file));
+    // mailparser, imapflow and smtp-server load only for the commands that use them (start-up time).
+    const { processMail } = await import('../../bounces/process.js');
     const deps = bounceDeps(app);
     const outcomes: Outcome[] = [];
     for (const [index, raw] of messages.entries()) {
@@ -49,6 +49,7 @@ const ACTIONS: Record<string, Action> = {
       throw new UsageError('BOUNCES_OFF', 'Nothing to serve: set BOUNCE_ADDRESS (the SMTP listener for VERP bounces) and/or BOUNCE_IMAP_URL (a bounce mailbox)');
     }
     const deps = bounceDeps(app);
+    const [{ startBounceListener }, { startMailboxPolling }] = await Promise.all([import('../../bounces/listener.js'), import('../../bounces/mailbox.js')]);
     const listener = app.verp ? await startBounceListener({ ...deps, verp: app.verp }, portOption(values.port, bounces.smtpPort), values.host ?? bounces.smtpHost) : undefined;
     if (listener) out(`Bounce listener on ${values.host ?? bounces.smtpHost}:${listener.port} for ${app.verp?.base.replace('@', '+…@')}.`);
     const polling = bounces.imapUrl ? startMailboxPolling(deps, { url: bounces.imapUrl, processedFolder: bounces.imapProcessedFolder }, bounces.imapPollSeconds * 1000) : undefined;
