@@ -46,7 +46,7 @@ describe('digest bounces serve', () => {
       proc.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const found = /Bounce listener on 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
-        if (found) resolve(Number(found));
+        if (found && out.includes('Stop with Ctrl-C.')) resolve(Number(found));
       });
       proc.once('exit', (code) => reject(new Error(`digest bounces serve exited with ${code}: ${out}`)));
     });
