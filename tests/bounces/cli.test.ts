@@ -23,7 +23,9 @@ describe('digest bounces, status and the preview', () => {
     const [alice, bob, carol, dave] = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com'].map((a) => originalTo(f.smtp, a));
     const hard = gmail(alice!);
     const file = join(f.ws.dir, 'bounces.mbox');
-    writeFileSync(file, mbox(hard, arf(bob!), autoReply(carol!), hard, rfc3464(dave!, '4.2.2', 'smtp; 452 4.2.2 Mailbox full')));
+    // A bounce for carol at a VERP address whose signature was tampered with, and no Message-ID of ours.
+    const forged = rfc3464({ ...carol!, returnPath: carol!.returnPath.replace(/-([0-9a-f]{16})@/, (_m, mac: string) => `-${[...mac].reverse().join('')}@`), messageId: '<guessed@example.org>' });
+    writeFileSync(file, mbox(hard, arf(bob!), autoReply(carol!), hard, rfc3464(dave!, '4.2.2', 'smtp; 452 4.2.2 Mailbox full'), forged));
 
     const processed = await f.ws.cli('bounces', 'process', file);
     expect(processed.code).toBe(0);
@@ -31,8 +33,12 @@ describe('digest bounces, status and the preview', () => {
     expect(processed.output).toContain('message 2: recorded complaint for bob@example.com (edition #1), unsubscribed');
     expect(processed.output).toContain('message 3: ignored: auto-reply (not a bounce)');
     expect(processed.output).toContain('message 4: already recorded hard for alice@example.com');
-    expect(processed.output).toContain('Processed 5 messages from');
-    expect(processed.output).toContain('3 recorded, 1 already known, 1 ignored.');
+    expect(processed.output).toContain('message 6: ignored: hard report names no delivery of ours');
+    expect(processed.output).toContain('Processed 6 messages from');
+    expect(processed.output).toContain('3 recorded, 1 already known, 2 ignored.');
+    const check = await f.ws.app();
+    expect((await check.store.findSubscriber('carol@example.com'))!.status).toBe('active');
+    await check.close();
 
     const list = await f.ws.cli('bounces', 'list');
     expect(list.output.split('\n').filter((l) => /\t/.test(l)).map((l) => l.split('\t').slice(1, 5))).toEqual([

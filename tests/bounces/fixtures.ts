@@ -30,6 +30,11 @@ function originalHeaders(o: Original): string {
   );
 }
 
+/** The original message as the last part of a multipart report, and the closing boundary. */
+function attached(boundary: string, o: Original): string {
+  return lines(`--${boundary}`, 'Content-Type: message/rfc822', '', originalHeaders(o), '', 'The body of the digest.', `--${boundary}--`, '');
+}
+
 /** RFC 3464 as Postfix writes it; `status` 5.1.1 (no such user) or 4.2.2 (mailbox full). */
 export function rfc3464(o: Original, status = '5.1.1', diagnostic = 'smtp; 550 5.1.1 <x>: Recipient address rejected: User unknown in virtual mailbox table'): Buffer {
   const b = 'postfix-report-boundary';
@@ -132,14 +137,7 @@ export function gmail(o: Original): Buffer {
     ' 550 5.1.1 a640c23a62f3a-abc123.1 - gsmtp',
     `Last-Attempt-Date: ${date}`,
     '',
-    `--${b}`,
-    'Content-Type: message/rfc822',
-    '',
-    originalHeaders(o),
-    '',
-    'The body of the digest.',
-    `--${b}--`,
-    '',
+    attached(b, o),
   ));
 }
 
@@ -174,14 +172,7 @@ export function exchange(o: Original): Buffer {
     `${o.to}`,
     "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'",
     '',
-    `--${b}`,
-    'Content-Type: message/rfc822',
-    '',
-    originalHeaders(o),
-    '',
-    'The body of the digest.',
-    `--${b}--`,
-    '',
+    attached(b, o),
   ));
 }
 
@@ -238,14 +229,7 @@ export function arf(o: Original, feedbackType = 'abuse'): Buffer {
     'Reported-Domain: example.org',
     'Source-IP: 192.0.2.1',
     '',
-    `--${b}`,
-    'Content-Type: message/rfc822',
-    '',
-    originalHeaders({ ...o, to: 'redacted@yahoo.com' }),
-    '',
-    'The body of the digest.',
-    `--${b}--`,
-    '',
+    attached(b, { ...o, to: 'redacted@yahoo.com' }),
   ));
 }
 
