@@ -129,6 +129,7 @@ describe('Amazon SES through SNS', () => {
     const statuses = [];
     for (const body of [altered, foreignCert, otherTopic, unsigned, 'not json']) statuses.push((await post('/webhooks/ses', body)).status);
     expect(statuses).toEqual([403, 403, 403, 403, 400]);
+    expect((await post('/webhooks/ses', 'x'.repeat(2 * 1024 * 1024))).status).toBe(413);
     expect(await status('carol@example.com')).toBe('active');
     expect(await app.store.listBounces(10)).toHaveLength(0);
     expect((await post('/webhooks/ses', genuine)).status).toBe(200);
