@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { messageOf } from '../errors.js';
+import { ConfigError, messageOf } from '../errors.js';
 import { processMail, type BounceDeps } from './process.js';
 import type { Verp } from './verp.js';
 
@@ -55,9 +55,11 @@ export async function startBounceListener(deps: BounceDeps & { verp: Verp }, por
     },
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new ConfigError('BOUNCE_LISTEN', `The bounce listener cannot listen on ${host}:${port} (${error.code ?? error.message}): choose another BOUNCE_SMTP_PORT / --port, or BOUNCE_SMTP_HOST / --host`)),
+    );
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

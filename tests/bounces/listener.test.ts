@@ -106,6 +106,12 @@ describe('VERP and the inbound SMTP listener', () => {
     expect(await app.store.listBounces(10)).toHaveLength(1);
   });
 
+  it('a port already taken is a clear configuration error', async () => {
+    await sentEditionAndListener();
+    const second = startBounceListener({ ...bounceDeps(app), verp: app.verp! }, listener.port, '127.0.0.1');
+    await expect(second).rejects.toThrow(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${listener.port} \\(EADDRINUSE\\): choose another BOUNCE_SMTP_PORT`));
+  });
+
   it('refuses a VERP address with a bad signature, an unknown recipient, and a 20 MB DSN bomb; a deep but small bomb is accepted and ignored', async () => {
     await sentEditionAndListener();
     const alice = originalTo(smtp, 'alice@example.com');
