@@ -29,7 +29,8 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 describe('digest bounces serve', () => {
-  it('takes a DSN over SMTP and an ARF report from the mailbox, then stops cleanly on SIGTERM', async () => {
+  // A child process and a Dovecot on a shared, loaded machine: more time than the default.
+  it('takes a DSN over SMTP and an ARF report from the mailbox, then stops cleanly on SIGTERM', { timeout: 90_000 }, async () => {
     smtp = await startSmtpServer();
     imap = await startDovecot();
     ws = createWorkspace({ SMTP_URL: smtp.url, BOUNCE_ADDRESS: 'bounces@example.org', BOUNCE_IMAP_URL: imap.url, BOUNCE_IMAP_POLL_SECONDS: '5' });
