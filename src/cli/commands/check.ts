@@ -7,30 +7,25 @@ import { collectPosts } from '../../posts/collect.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
 import { buildViewModel } from '../../render/view-model.js';
-import type { Command } from '../command.js';
+import type { CommandContext } from '../command.js';
 
 /**
  * Validates everything a send depends on and lists every problem at once: config (an invalid
  * config throws before this runs and is printed by the CLI), each post, each template.
  */
-export const checkCommand: Command = {
-  name: 'check',
-  usage: 'digest check',
-  summary: 'validate config, every post and every template; list all problems with file:line',
-  async run({ out, loadConfig }) {
-    const config = loadConfig();
-    const keyErrors = checkDkimKey(config, out);
-    out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
-    const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
-    const errors = problems.filter((p) => p.severity === 'error');
-    for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
-    out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
-    const templateErrors = await checkTemplates(config, posts, out);
-    const failed = keyErrors + errors.length + templateErrors;
-    out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
-    return failed === 0 ? 0 : 1;
-  },
-};
+export async function check({ out, loadConfig }: CommandContext): Promise<number> {
+  const config = loadConfig();
+  const keyErrors = checkDkimKey(config, out);
+  out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
+  const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
+  const errors = problems.filter((p) => p.severity === 'error');
+  for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
+  out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
+  const templateErrors = await checkTemplates(config, posts, out);
+  const failed = keyErrors + errors.length + templateErrors;
+  out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
+  return failed === 0 ? 0 : 1;
+}
 
 /** Loads the DKIM key as a send would, so a missing or non-PEM file is found before sending. */
 function checkDkimKey(config: Config, out: (line: string) => void): number {

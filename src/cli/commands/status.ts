@@ -1,28 +1,22 @@
-import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { configuredSchedules } from '../../schedule/cadences.js';
 import { collectHealth, type Health } from '../../schedule/health.js';
 import type { DeliveryState } from '../../store/store.js';
-import type { Command } from '../command.js';
+import type { CommandContext } from '../command.js';
 
-export const statusCommand: Command = {
-  name: 'status',
-  usage: 'digest status [--json]',
-  summary: 'last edition and its counts, next scheduled times, deferred/uncertain deliveries, lease holder',
-  async run({ args, out, loadConfig }) {
-    const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-    const config = loadConfig();
-    const app = await createApp(config);
-    try {
-      const health = await collectHealth(app, configuredSchedules(config));
-      if (values.json) out(JSON.stringify(health, null, 2));
-      else printHealth(health, out);
-      return 0;
-    } finally {
-      await app.close();
-    }
-  },
-};
+export async function status({ options, out, loadConfig }: CommandContext): Promise<number> {
+  const values = { json: options.json === true };
+  const config = loadConfig();
+  const app = await createApp(config);
+  try {
+    const health = await collectHealth(app, configuredSchedules(config));
+    if (values.json) out(JSON.stringify(health, null, 2));
+    else printHealth(health, out);
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
 
 function printHealth(health: Health, out: (line: string) => void): void {
   const last = health.lastEdition;
