@@ -24,7 +24,7 @@ export function buildProgram(specs: CommandSpec[], io: ProgramIo): { run(argv: s
     .helpCommand('help [command]', 'print help for a command')
     .showSuggestionAfterError(true)
     .exitOverride();
-  for (const spec of specs) addCommand(program, spec, spec.name, io, (code) => (exitCode = code));
+  for (const spec of specs) addCommand(program, spec, [], io, (code) => (exitCode = code));
   configureOutput(program, 'digest', io);
   return {
     async run(argv) {
@@ -43,11 +43,14 @@ export function buildProgram(specs: CommandSpec[], io: ProgramIo): { run(argv: s
   };
 }
 
-function addCommand(parent: Command, spec: CommandSpec, topName: string, io: ProgramIo, setExit: (code: number) => void): void {
+/** `path` is the words before this command (`subscribers` for `subscribers add`). */
+function addCommand(parent: Command, spec: CommandSpec, path: string[], io: ProgramIo, setExit: (code: number) => void): void {
   const command = parent.command(spec.name).description(spec.summary);
+  const words = [...path, spec.name];
+  const topName = words[0] ?? spec.name;
   spec.configure?.(command);
-  configureOutput(command, `digest ${topName}`, io);
-  for (const sub of spec.subcommands ?? []) addCommand(command, sub, topName, io, setExit);
+  configureOutput(command, `digest ${words.join(' ')}`, io);
+  for (const sub of spec.subcommands ?? []) addCommand(command, sub, words, io, setExit);
   const action = spec.action?.bind(spec);
   if (!action) return;
   command.action(async (...received: unknown[]) => {

@@ -56,11 +56,11 @@ describe('topics and addresses', () => {
     expect(imported.output).toContain('no post uses the topic "Gardening"');
   });
 
-  it('add with no address prints the usage line', async () => {
+  it('add with no address names what is missing and where the help is', async () => {
     ws = createWorkspace();
     const result = await run('subscribers', 'add');
     expect(result.code).toBe(1);
-    expect(result.output).toContain("Name the subscriber's address. Usage: digest subscribers add EMAIL");
+    expect(result.output).toContain('digest subscribers add: missing required argument email\nSee: digest subscribers add --help');
     expect(result.output).not.toContain('The address ""');
   });
 });
