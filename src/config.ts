@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
+import { ambiguousSixFields } from './schedule/six-fields.js';
 import type { Cadence } from './render/view-model.js';
 
 /**
@@ -30,7 +31,11 @@ const mailbox = z.string().transform((value, ctx): Mailbox => {
 
 const cronExpression = z
   .string()
-  .refine((v) => cron.validate(v), 'is not a valid cron expression (five fields, or six with seconds first, e.g. "0 8 * * 1")');
+  .refine((v) => cron.validate(v), 'is not a valid cron expression (five fields, or six with seconds first, e.g. "0 8 * * 1")')
+  .superRefine((v, ctx) => {
+    const ambiguity = ambiguousSixFields(v);
+    if (ambiguity) ctx.addIssue({ code: 'custom', message: ambiguity });
+  });
 
 const timezone = z.string().refine(isTimeZone, 'is not an IANA time zone such as Europe/Berlin or UTC');
 
