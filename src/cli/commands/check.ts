@@ -19,8 +19,10 @@ export async function check({ out, loadConfig }: CommandContext): Promise<number
   out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
   const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
   const errors = problems.filter((p) => p.severity === 'error');
-  for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
-  out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
+  const byFileAndLine = [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  for (const problem of byFileAndLine) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
+  const badFiles = new Set(errors.map((p) => p.file)).size;
+  out(`Posts: ${posts.length} valid, ${badFiles} with errors${errors.length > badFiles ? ` (${errors.length} problems)` : ''}`);
   const templateErrors = await checkTemplates(config, posts, out);
   const failed = keyErrors + errors.length + templateErrors;
   out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
