@@ -16,6 +16,8 @@ export interface Health {
   uncertain: number;
   /** Editions not yet complete (a crash, a shutdown or deferred deliveries). */
   unfinishedEditions: number[];
+  /** The earliest time a deferred delivery of an unfinished edition may be retried (ISO), if any. */
+  nextRetry: string | null;
   /** The lease row, if any. `stale` says why a later send may take it over: the lease expired, or its process on this host is gone (or a zombie); null while the holder is live. */
   lease: { pid: number; host: string; since: string; expiresAt: string; stale: 'expired' | 'process gone' | null } | null;
 }
@@ -36,6 +38,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     uncertain += counts.uncertain;
   }
   const last = editions[0];
+  const unfinished = editions.filter((e) => e.status !== 'complete').map((e) => e.number);
   const lease = await app.store.leaseInfo(SEND_LEASE);
   return {
     ok: true,
@@ -55,9 +58,21 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     ),
     deferred,
     uncertain,
-    unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
+    unfinishedEditions: unfinished,
+    nextRetry: await earliestRetry(app, unfinished),
     lease: lease ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString(), stale: leaseStaleness(lease, now) } : null,
   };
+}
+
+async function earliestRetry(app: App, editions: number[]): Promise<string | null> {
+  let earliest: number | undefined;
+  for (const edition of editions) {
+    for (const delivery of await app.store.listDeliveries(edition, ['deferred'])) {
+      const at = delivery.retryAt?.getTime();
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    }
+  }
+  return earliest === undefined ? null : new Date(earliest).toISOString();
 }
 
 function leaseStaleness(lease: LeaseHolder & { expiresAt: Date }, now: Date): 'expired' | 'process gone' | null {
