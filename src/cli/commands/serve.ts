@@ -1,4 +1,6 @@
 import { createApp } from '../../app.js';
+import { configuredSchedules } from '../../schedule/cadences.js';
+import { healthzRoute } from '../../web/healthz.js';
 import { startWebServer } from '../../web/server.js';
 import { portOption, stringOption, untilStopSignal, type CommandContext } from '../command.js';
 
@@ -8,7 +10,8 @@ export async function serve({ options, out, loadConfig }: CommandContext): Promi
   const config = loadConfig();
   const app = await createApp(config);
   const port = portOption(values.port, config.port);
-  const server = await startWebServer(app, port, values.host ? { hostname: values.host } : {}).catch(async (error: unknown) => {
+  const health = healthzRoute(app, configuredSchedules(config));
+  const server = await startWebServer(app, port, { routes: [health], ...(values.host ? { hostname: values.host } : {}) }).catch(async (error: unknown) => {
     await app.close();
     throw error;
   });
