@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Config } from './config.js';
 import { createLogger, withFields, type Logger } from './logger.js';
 import { encodeText } from './mail/headers.js';
+import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
@@ -27,6 +28,8 @@ export interface App {
   publication: Publication;
   sender: SenderInfo;
   templates: () => Promise<CompiledTemplates>;
+  /** Where delivery, the scheduler and the web server count things (Prometheus in long-running commands). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export interface AppOptions {
   transport?: Transport;
   now?: () => Date;
   logger?: Logger;
+  metrics?: Metrics;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -59,6 +63,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     sender: { from: { name: config.from.name || config.publicationName, address: config.from.address }, listId: `${encodeText(config.publicationName.replace(/[<>"]/g, ''))} <digest.${domain}>`, domain },
     templates: () => loadTemplates(config.templatesDir),
+    metrics: options.metrics ?? noMetrics,
     async close() {
       await transport.close();
       await store.close();

@@ -76,6 +76,8 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 3600).default(30)),
   PORT: optional(int(0, 65535).default(3000)),
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
+  METRICS_PORT: optional(int(0, 65535).optional()),
+  METRICS_HOST: optional(z.string().default('127.0.0.1')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
 });
@@ -118,6 +120,9 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     port: env.PORT as number,
     /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
     trustProxy: env.TRUST_PROXY === 'true',
+    /** Unset: no metrics listener. Set: Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics. */
+    metricsPort: env.METRICS_PORT as number | undefined,
+    metricsHost: env.METRICS_HOST as string,
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,
