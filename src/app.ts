@@ -44,6 +44,7 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
+  const baseLogger = options.logger ?? createLogger();
   const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
   return {
@@ -52,8 +53,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     transport,
     now: options.now ?? (() => new Date()),
     // Every line of a dry run says so, so a log collector never takes it for a real send.
-    logger: options.dryRun ? withFields(options.logger ?? createLogger(), { dryRun: true }) : (options.logger ?? createLogger()),
-    signer: tokenSigner(config.secret ?? (await generatedSecret(store))),
+    logger: options.dryRun ? withFields(baseLogger, { dryRun: true }) : baseLogger,
+    signer: tokenSigner(config.secret ?? (await generatedSecret(store, baseLogger, config.dataDir))),
     publication: {
       name: config.publicationName,
       siteUrl: config.siteUrl,
@@ -82,12 +83,15 @@ export function defaultTransport(config: Config): Transport {
 
 /**
  * Without DIGEST_SECRET (the embedded default only: config requires it with SMTP), a secret is
- * made once and kept in the database, so links in mail already sent keep working.
+ * made once and kept in the database, so links in mail already sent keep working — as long as
+ * that database exists. Deleting DATA_DIR makes a new secret and every older link invalid, so
+ * the moment one is made is logged, saying so.
  */
-async function generatedSecret(store: Store): Promise<string> {
+async function generatedSecret(store: Store, logger: Logger, dataDir: string): Promise<string> {
   const existing = await store.getMeta('generated-secret');
   if (existing) return existing;
   const secret = randomBytes(32).toString('hex');
   await store.setMeta('generated-secret', secret);
+  logger.warn('secret.generated', { keptIn: dataDir, note: 'no DIGEST_SECRET: links in mail are signed with a secret kept in the database; deleting DATA_DIR invalidates every link already sent. Set DIGEST_SECRET (openssl rand -hex 32) before sending real mail.' });
   return secret;
 }
