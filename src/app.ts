@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { createLogger, withFields, type Logger } from './logger.js';
+import { createLogger, silentLogger, withFields, type Logger } from './logger.js';
 import { encodeText } from './mail/headers.js';
 import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
@@ -54,7 +54,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     now: options.now ?? (() => new Date()),
     // Every line of a dry run says so, so a log collector never takes it for a real send.
     logger: options.dryRun ? withFields(baseLogger, { dryRun: true }) : baseLogger,
-    signer: tokenSigner(config.secret ?? (await generatedSecret(store, baseLogger, config.dataDir))),
+    signer: tokenSigner(config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : baseLogger, config.dataDir))),
     publication: {
       name: config.publicationName,
       siteUrl: config.siteUrl,
