@@ -84,6 +84,21 @@ const schema = z.object({
 
 export type Config = ReturnType<typeof toConfig>;
 
+/**
+ * Every variable the schema knows, with its default as written in the environment (undefined: no
+ * default). The configuration reference and .env.example are checked against this list.
+ */
+export function configVariables(): { name: string; defaultValue: string | undefined }[] {
+  return Object.entries(schema.shape).map(([name, type]) => ({ name, defaultValue: defaultOf(type) }));
+}
+
+function defaultOf(type: z.ZodType): string | undefined {
+  const def = type.def as { type: string; defaultValue?: unknown; in?: z.ZodType; out?: z.ZodType };
+  if (def.type === 'default' || def.type === 'prefault') return String(def.defaultValue);
+  if (def.type === 'pipe') return (def.out && defaultOf(def.out)) ?? (def.in && defaultOf(def.in));
+  return undefined;
+}
+
 function toConfig(env: z.infer<typeof schema>, cwd: string) {
   return {
     smtpUrl: env.SMTP_URL as string | undefined,
