@@ -77,6 +77,14 @@ describe('CSV rows named for what is wrong with them', () => {
     expect(list).not.toContain('bob@example.org');
   });
 
+  it('problems are listed in line order, whichever check found them', async () => {
+    ws = createWorkspace();
+    const result = await run('subscribers', 'import', csv('email,name\nnot-an-address,X\nbad@@example.org,Y\nbob@example.org,"Bob\ncarol@example.org,C\n'));
+    const lines = result.output.split('\n').filter((line) => line.includes('in.csv:')).map((line) => Number(/in\.csv:(\d+):/.exec(line)?.[1]));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+  });
+
   it('a row with more cells than the header says so', async () => {
     ws = createWorkspace();
     const result = await run('subscribers', 'import', csv('email,name,categories,cadence,status\nada@example.org,Doe, Ada,Trade,weekly,active\nbob@example.org,Bob,,,\n'));
