@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePost } from '../../src/posts/parse-post.js';
+import { createWorkspace } from '../support/workspace.js';
 
 /**
  * A post with mistakes: every problem of the file is listed, each at the line to fix, in words an
@@ -30,5 +31,27 @@ describe('every problem of a file is listed', () => {
       '1: author: is required, e.g. author: "Jane Doe"',
       '3: date: "2026-02-30" is not a real date; write 2023-05-24 or 2023-05-24T09:30:00+02:00',
     ]);
+  });
+});
+
+describe('digest check', () => {
+  it('lists every problem of every file, in file and line order, and counts problems', async () => {
+    const ws = createWorkspace();
+    try {
+      ws.writePost('b-two.md', file('title: "T"', 'date: 2026-02-30'));
+      ws.writePost('a-one.md', file('title: "T"', 'date: 2024-01-01', 'categories: [Trade'));
+      const { code, output } = await ws.cli('check');
+      expect(code).toBe(1);
+      const errors = output.split('\n').filter((line) => line.startsWith('error: '));
+      expect(errors).toEqual([
+        expect.stringMatching(/^error: posts\/a-one\.md:4: front matter: the list opened with "\[" is never closed/),
+        'error: posts/b-two.md:1: author: is required, e.g. author: "Jane Doe"',
+        'error: posts/b-two.md:3: date: "2026-02-30" is not a real date; write 2023-05-24 or 2023-05-24T09:30:00+02:00',
+      ]);
+      expect(output).toContain('Posts: 10 valid, 2 with errors (3 problems)');
+      expect(output).toContain('3 problems found');
+    } finally {
+      ws.cleanup();
+    }
   });
 });
