@@ -18,6 +18,7 @@ function health(now: string, overrides: Partial<Health> = {}): Health {
     unfinishedEditions: [],
     nextRetry: null,
     lease: null,
+    feeds: [],
     ...overrides,
   };
 }

@@ -34,6 +34,15 @@ export const COMMANDS: CommandSpec[] = [
     action: async (context) => (await import('./check.js')).check(context),
   },
   {
+    name: 'feeds',
+    summary: 'list the configured feeds and their last fetch; pull (fetch and keep) or check (fetch, report, keep nothing)',
+    subcommands: [
+      { name: 'list', summary: 'the configured feeds and what the store holds of each', action: async (context) => (await import('./feeds.js')).feeds(context, 'list') },
+      { name: 'pull', summary: 'fetch every feed and keep the result', action: async (context) => (await import('./feeds.js')).feeds(context, 'pull') },
+      { name: 'check', summary: 'fetch every feed and report; nothing is recorded', action: async (context) => (await import('./feeds.js')).feeds(context, 'check') },
+    ],
+  },
+  {
     name: 'subscribers',
     summary: 'manage the subscriber list',
     subcommands: [

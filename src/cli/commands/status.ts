@@ -35,6 +35,10 @@ function printHealth(health: Health, zone: string, out: (line: string) => void):
   }
   out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
   out(describeLease(health.lease, when));
+  for (const feed of health.feeds) {
+    const result = feed.result === 'error' ? `error: ${feed.error ?? ''}${feed.lastRead ? ` (last read ${when(feed.lastRead)})` : ''}` : feed.result;
+    out(`Feed ${feed.name} (${feed.url}): ${feed.lastFetch ? `last fetch ${when(feed.lastFetch)}: ${result}` : 'never fetched'}; ${feed.items} item(s)`);
+  }
 }
 
 /** "sending" only while a send holds the lease; otherwise what the edition is waiting for. */
