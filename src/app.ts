@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { createLogger, withFields, type Logger } from './logger.js';
+import { createLogger, silentLogger, withFields, type Logger } from './logger.js';
 import { encodeText } from './mail/headers.js';
+import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
@@ -32,6 +33,8 @@ export interface App {
   verp: Verp | undefined;
   /** Where SNS signing certificates and subscription links may come from (the provider's https hosts). */
   snsCertificateOrigins: RegExp;
+  /** Where delivery, the scheduler and the web server count things (Prometheus in long-running commands). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Tests serve their own SNS-style certificate from a loopback origin. */
   snsCertificateOrigins?: RegExp;
+  metrics?: Metrics;
 }
 
 /** Amazon SNS signs with certificates served only from these https hosts. */
@@ -50,9 +54,10 @@ const SNS_ORIGINS = /^https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
+  const baseLogger = options.logger ?? createLogger();
   const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
-  const secret = config.secret ?? (await generatedSecret(store));
+  const secret = config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : baseLogger, config.dataDir));
   const verp = config.bounces.address ? verpCodec(config.bounces.address, secret) : undefined;
   return {
     config,
@@ -60,7 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     transport,
     now: options.now ?? (() => new Date()),
     // Every line of a dry run says so, so a log collector never takes it for a real send.
-    logger: options.dryRun ? withFields(options.logger ?? createLogger(), { dryRun: true }) : (options.logger ?? createLogger()),
+    logger: options.dryRun ? withFields(baseLogger, { dryRun: true }) : baseLogger,
     signer: tokenSigner(secret),
     verp,
     snsCertificateOrigins: options.snsCertificateOrigins ?? SNS_ORIGINS,
@@ -78,6 +83,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(verp ? { envelopeFrom: (edition: number, subscriberId: number) => verp.address({ edition, subscriberId }) } : {}),
     },
     templates: () => loadTemplates(config.templatesDir),
+    metrics: options.metrics ?? noMetrics,
     async close() {
       await transport.close();
       await store.close();
@@ -96,12 +102,15 @@ export function defaultTransport(config: Config): Transport {
 
 /**
  * Without DIGEST_SECRET (the embedded default only: config requires it with SMTP), a secret is
- * made once and kept in the database, so links in mail already sent keep working.
+ * made once and kept in the database, so links in mail already sent keep working — as long as
+ * that database exists. Deleting DATA_DIR makes a new secret and every older link invalid, so
+ * the moment one is made is logged, saying so.
  */
-async function generatedSecret(store: Store): Promise<string> {
+async function generatedSecret(store: Store, logger: Logger, dataDir: string): Promise<string> {
   const existing = await store.getMeta('generated-secret');
   if (existing) return existing;
   const secret = randomBytes(32).toString('hex');
   await store.setMeta('generated-secret', secret);
+  logger.warn('secret.generated', { keptIn: dataDir, note: 'no DIGEST_SECRET: links in mail are signed with a secret kept in the database; deleting DATA_DIR invalidates every link already sent. Set DIGEST_SECRET (openssl rand -hex 32) before sending real mail.' });
   return secret;
 }

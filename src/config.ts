@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { checkAddress, parseMailbox, type Mailbox } from './mail/address.js';
+import { ambiguousSixFields } from './schedule/six-fields.js';
 import type { Cadence } from './render/view-model.js';
 
 /**
@@ -31,7 +32,11 @@ const mailbox = z.string().transform((value, ctx): Mailbox => {
 
 const cronExpression = z
   .string()
-  .refine((v) => cron.validate(v), 'is not a valid cron expression (five fields, or six with seconds first, e.g. "0 8 * * 1")');
+  .refine((v) => cron.validate(v), 'is not a valid cron expression (five fields, or six with seconds first, e.g. "0 8 * * 1")')
+  .superRefine((v, ctx) => {
+    const ambiguity = ambiguousSixFields(v);
+    if (ambiguity) ctx.addIssue({ code: 'custom', message: ambiguity });
+  });
 
 const timezone = z.string().refine(isTimeZone, 'is not an IANA time zone such as Europe/Berlin or UTC');
 
@@ -85,6 +90,8 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: optional(int(1, 3600).default(30)),
   PORT: optional(int(0, 65535).default(3000)),
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
+  METRICS_PORT: optional(int(0, 65535).optional()),
+  METRICS_HOST: optional(z.string().default('127.0.0.1')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
   FEEDS: optional(z.string().max(20_000).optional()),
@@ -106,6 +113,21 @@ const schema = z.object({
 });
 
 export type Config = ReturnType<typeof toConfig>;
+
+/**
+ * Every variable the schema knows, with its default as written in the environment (undefined: no
+ * default). The configuration reference and .env.example are checked against this list.
+ */
+export function configVariables(): { name: string; defaultValue: string | undefined }[] {
+  return Object.entries(schema.shape).map(([name, type]) => ({ name, defaultValue: defaultOf(type) }));
+}
+
+function defaultOf(type: z.ZodType): string | undefined {
+  const def = type.def as { type: string; defaultValue?: unknown; in?: z.ZodType; out?: z.ZodType };
+  if (def.type === 'default' || def.type === 'prefault') return String(def.defaultValue);
+  if (def.type === 'pipe') return (def.out && defaultOf(def.out)) ?? (def.in && defaultOf(def.in));
+  return undefined;
+}
 
 function toConfig(env: z.infer<typeof schema>, cwd: string) {
   return {
@@ -143,6 +165,9 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     port: env.PORT as number,
     /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
     trustProxy: env.TRUST_PROXY === 'true',
+    /** Unset: no metrics listener. Set: Prometheus metrics at http://METRICS_HOST:METRICS_PORT/metrics. */
+    metricsPort: env.METRICS_PORT as number | undefined,
+    metricsHost: env.METRICS_HOST as string,
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,

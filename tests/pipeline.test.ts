@@ -139,8 +139,8 @@ describe('digest send over real SMTP', () => {
     ws.writePost('broken.md', '---\ntitle: "Fixed later"\ndate: [oops\nauthor: "A"\n---\nBody\n');
     ws.writePost('good.md', post({ title: 'Valid sibling', date: hoursAgo(3) }));
     const report = await send();
-    // js-yaml notices the unclosed list where the next key starts, line 4.
-    expect(report.problems.find((p) => p.file === 'broken.md')).toMatchObject({ line: 4, severity: 'error', message: expect.stringContaining('YAML') });
+    // js-yaml notices the unclosed list only where the next key starts; the problem names line 3, where it was opened.
+    expect(report.problems.find((p) => p.file === 'broken.md')).toMatchObject({ line: 3, severity: 'error', message: expect.stringContaining('the list opened with "[" is never closed') });
     expect(report.edition?.posts.map((p) => p.title)).toEqual(['Valid sibling']);
     ws.writePost('broken.md', post({ title: 'Fixed later', date: hoursAgo(5) }));
     expect((await send()).edition?.posts.map((p) => p.title)).toEqual(['Fixed later']);

@@ -1,3 +1,4 @@
+import { smtpErrorClass, type Metrics } from '../metrics/metrics.js';
 import type { Edition, Subscriber } from '../store/store.js';
 import type { SendOutcome } from '../transport/transport.js';
 import { attemptDelivery, type AttemptDeps } from './attempt.js';
@@ -21,6 +22,7 @@ export interface DeliverDeps extends AttemptDeps {
   random?: () => number;
   /** Called after every recorded outcome (progress display). */
   onProgress?: (tally: Tally) => void;
+  metrics?: Metrics;
 }
 
 export interface Tally {
@@ -85,8 +87,12 @@ async function work(run: Run): Promise<void> {
     if (stopping(run)) return;
     const job = await nextJob(run);
     if (!job) return;
+    const started = performance.now();
     const result = await attemptDelivery(run.deps, run.edition, job.subscriber);
-    await record(run, job, result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result);
+    if (result.status !== 'nothing-to-send' && result.status !== 'aborted') run.deps.metrics?.sendDuration((performance.now() - started) / 1000);
+    const recorded: Recorded = result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result;
+    await record(run, job, recorded);
+    count(run.deps.metrics, recorded);
     run.deps.onProgress?.(run.tally);
   }
 }
@@ -160,6 +166,14 @@ async function defer(run: Run, job: Job, response: string, at: Date): Promise<vo
   deps.logger.warn('delivery.deferred', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: inRun ? 'this run' : 'next run' });
   if (inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: retryAt });
   else run.tally.deferred += 1;
+}
+
+function count(metrics: Metrics | undefined, outcome: Recorded): void {
+  if (!metrics) return;
+  const status = outcome.status === 'skipped-nothing' || outcome.status === 'aborted' ? 'skipped' : outcome.status;
+  metrics.messageOutcome(status);
+  if (outcome.status === 'uncertain') metrics.smtpError('uncertain');
+  if (outcome.status === 'failed' || outcome.status === 'deferred') metrics.smtpError(smtpErrorClass(outcome.code));
 }
 
 function failure(run: Run, response: string): void {

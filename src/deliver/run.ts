@@ -43,6 +43,7 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
   const templates = await app.templates();
   const segments = segmentCache({ store: app.store, templates, publication: app.publication, sender: app.sender }, edition);
   const total = await app.store.countRecipients(edition, now);
+  app.metrics.queueDepth(total);
   const progress = createProgress({ total, logger: app.logger, tty: options.progress && process.stderr.isTTY ? process.stderr : undefined });
   const tally = await deliverEdition(
     {
@@ -58,6 +59,7 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
       signal: options.signal,
       policy,
       onProgress: (t) => progress.update(t),
+      metrics: app.metrics,
       ...(options.tuning?.sleep ? { sleep: options.tuning.sleep } : {}),
       ...(options.tuning?.random ? { random: options.tuning.random } : {}),
     },
@@ -66,6 +68,7 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
   progress.finish(tally);
   const counts = await app.store.countDeliveries(edition.number);
   const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
+  app.metrics.queueDepth(counts.pending + counts.sending + counts.awaiting + counts.deferred);
   if (complete) await app.store.completeEdition(edition.number, app.now());
   const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
   const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };

@@ -19,6 +19,8 @@ export interface Health {
   unfinishedEditions: number[];
   /** Bounces and complaints of the most recent editions (newest first), with rates over those sent. */
   bounces: EditionBounceStats[];
+  /** The earliest time a deferred delivery of an unfinished edition may be retried (ISO), if any. */
+  nextRetry: string | null;
   /** The lease row, if any. `stale` says why a later send may take it over: the lease expired, or its process on this host is gone (or a zombie); null while the holder is live. */
   lease: { pid: number; host: string; since: string; expiresAt: string; stale: 'expired' | 'process gone' | null } | null;
   /** One per configured feed: its last fetch and result, and how many items are kept. */
@@ -43,6 +45,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     uncertain += counts.uncertain;
   }
   const last = editions[0];
+  const unfinished = editions.filter((e) => e.status !== 'complete').map((e) => e.number);
   const lease = await app.store.leaseInfo(SEND_LEASE);
   return {
     ok: true,
@@ -63,10 +66,22 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     deferred,
     uncertain,
     bounces: await editionBounceStats(app.store, editions.slice(0, BOUNCE_EDITIONS).map((e) => e.number)),
-    unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
+    unfinishedEditions: unfinished,
+    nextRetry: await earliestRetry(app, unfinished),
     feeds: await feedHealth(app),
     lease: lease ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString(), stale: leaseStaleness(lease, now) } : null,
   };
+}
+
+async function earliestRetry(app: App, editions: number[]): Promise<string | null> {
+  let earliest: number | undefined;
+  for (const edition of editions) {
+    for (const delivery of await app.store.listDeliveries(edition, ['deferred'])) {
+      const at = delivery.retryAt?.getTime();
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    }
+  }
+  return earliest === undefined ? null : new Date(earliest).toISOString();
 }
 
 function leaseStaleness(lease: LeaseHolder & { expiresAt: Date }, now: Date): 'expired' | 'process gone' | null {

@@ -62,7 +62,10 @@ function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebCon
   const ctx = createWebContext(app, options);
   const web = new Hono();
   web.use('*', async (c, next) => {
+    const started = performance.now();
     await next();
+    // The route pattern (/unsubscribe/:token), never the path: tokens must not become labels.
+    app.metrics.httpRequest(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000);
     // Tokens are in URLs: never leak them in a Referer, never let a shared cache keep a page.
     c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Content-Type-Options', 'nosniff');

@@ -1,20 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createApp, type App } from '../../app.js';
 import { splitMailFile } from '../../bounces/mbox.js';
 import { bounceDeps, type Outcome } from '../../bounces/record.js';
 import { UsageError } from '../../errors.js';
-import { portOption, untilStopSignal, type Command, type CommandContext } from '../command.js';
+import { portOption, stringOption, untilStopSignal, type CommandContext } from '../command.js';
 
-type Action = (context: CommandContext, app: App, args: string[]) => Promise<number>;
+type Action = (context: CommandContext, app: App) => Promise<number>;
+export type BouncesAction = 'list' | 'process' | 'serve';
 
-const ACTIONS: Record<string, Action> = {
-  async list({ out }, app, args) {
-    const { values } = parseArgs({ args, options: { limit: { type: 'string' }, json: { type: 'boolean' } } });
-    const limit = values.limit === undefined ? 50 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('USAGE', `--limit must be a whole number from 1 to 100000 (got "${values.limit}")`);
+const ACTIONS: Record<BouncesAction, Action> = {
+  async list({ out, options }, app) {
+    const given = stringOption(options, 'limit');
+    const limit = given === undefined ? 50 : Number(given);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('USAGE', `--limit must be a whole number from 1 to 100000 (got "${given}")`);
     const events = await app.store.listBounces(limit);
-    if (values.json) {
+    if (options.json === true) {
       out(JSON.stringify(events, null, 2));
       return 0;
     }
@@ -25,7 +25,7 @@ const ACTIONS: Record<string, Action> = {
     out(`${events.length} event${events.length === 1 ? '' : 's'}`);
     return 0;
   },
-  async process({ out }, app, args) {
+  async process({ out, args }, app) {
     const file = args[0];
     if (!file) throw new UsageError('USAGE', 'Name the file: digest bounces process FILE (an mbox or a .eml message)');
     const messages = splitMailFile(await readMailFile(file));
@@ -42,8 +42,8 @@ const ACTIONS: Record<string, Action> = {
     out(`Processed ${messages.length} message${messages.length === 1 ? '' : 's'} from ${file}: ${count('recorded')} recorded, ${count('duplicate')} already known, ${count('ignored')} ignored.`);
     return 0;
   },
-  async serve({ out }, app, args) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
+  async serve({ out, options }, app) {
+    const values = { port: stringOption(options, 'port'), host: stringOption(options, 'host') };
     const { bounces } = app.config;
     if (!app.verp && !bounces.imapUrl) {
       throw new UsageError('BOUNCES_OFF', 'Nothing to serve: set BOUNCE_ADDRESS (the SMTP listener for VERP bounces) and/or BOUNCE_IMAP_URL (a bounce mailbox)');
@@ -80,19 +80,12 @@ async function readMailFile(file: string): Promise<Buffer> {
   }
 }
 
-export const bouncesCommand: Command = {
-  name: 'bounces',
-  usage: 'digest bounces list [--limit N] [--json] | process FILE | serve [--port N] [--host ADDRESS]',
-  summary: 'bounce and complaint events: list them, process an exported mbox/.eml, or run the bounce listener and mailbox reader',
-  async run(context) {
-    const [actionName = '', ...rest] = context.args;
-    const action = ACTIONS[actionName];
-    if (!action) throw new UsageError('USAGE', `Unknown bounces action "${actionName}". Usage: ${this.usage}`);
-    const app = await createApp(context.loadConfig());
-    try {
-      return await action(context, app, rest);
-    } finally {
-      await app.close();
-    }
-  },
-};
+/** `digest bounces list|process|serve`: one app for the action, closed whatever happens. */
+export async function bounces(context: CommandContext, action: BouncesAction): Promise<number> {
+  const app = await createApp(context.loadConfig());
+  try {
+    return await ACTIONS[action](context, app);
+  } finally {
+    await app.close();
+  }
+}
