@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
+import { compileSubject } from './render/subject.js';
 import type { Cadence } from './render/view-model.js';
 
 /**
@@ -41,6 +42,27 @@ const smtpUrl = z
 
 const oneLine = z.string().max(200).refine((v) => !/[\r\n]/.test(v), 'must be a single line');
 
+const subjectTemplate = z
+  .string()
+  .max(300)
+  .refine((v) => !/[\r\n]/.test(v), 'must be a single line')
+  .superRefine((v, ctx) => {
+    try {
+      compileSubject(v);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `${(error as Error).message}; e.g. DIGEST_SUBJECT="{{lead.title}} and {{moreCount}} more"` });
+    }
+  });
+
+/** Which public pages search engines may index: a comma list of signup and archive, or none. */
+export const INDEXABLE_PAGES = ['signup', 'archive'] as const;
+export type IndexablePage = (typeof INDEXABLE_PAGES)[number];
+const indexing = z
+  .string()
+  .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean))
+  .refine((list) => list.every((p) => p === 'none' || (INDEXABLE_PAGES as readonly string[]).includes(p)), 'must be a comma list of signup and archive, or none (e.g. "signup,archive")')
+  .transform((list) => list.filter((p): p is IndexablePage => p !== 'none'));
+
 const schema = z.object({
   SMTP_URL: optional(smtpUrl.optional()),
   SMTP_MAX_CONNECTIONS: optional(int(1, 50).default(5)),
@@ -72,6 +94,8 @@ const schema = z.object({
   PORT: optional(int(0, 65535).default(3000)),
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
+  DIGEST_SUBJECT: optional(subjectTemplate.optional()),
+  PUBLIC_INDEXING: optional(indexing.prefault('signup,archive')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
 });
 
@@ -114,6 +138,10 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     /** Take the client address for rate limits from X-Forwarded-For (only behind your own proxy). */
     trustProxy: env.TRUST_PROXY === 'true',
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
+    /** A Handlebars template for the subject; unset = the default, which never cuts a title. */
+    subjectTemplate: env.DIGEST_SUBJECT as string | undefined,
+    /** Public pages search engines may index; every other page is always noindex. */
+    publicIndexing: env.PUBLIC_INDEXING as IndexablePage[],
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,
   };

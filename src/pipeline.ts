@@ -1,9 +1,11 @@
 import type { App } from './app.js';
+import { messageOf } from './errors.js';
 import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
 import { withSendLease } from './deliver/lease.js';
+import { NOTE_FILE, pendingNote, readNote, type EditorNote } from './edition/note.js';
 import { collectPosts } from './posts/collect.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
@@ -63,13 +65,13 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
     if (options.resumeOnly || options.signal?.aborted || (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey)))) {
       return { edition: undefined, resumed: false, problems: [], selection: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     }
-    const { problems, selection } = await planEdition(app, options.cadence);
+    const { problems, selection, note } = await planEdition(app, options.cadence);
     const base = { edition: undefined, resumed: false, problems, selection, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     if (selection.included.length === 0) return base;
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication },
-      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null },
+      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null, note },
     );
     if (!edition) return base;
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
@@ -77,20 +79,28 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   });
 }
 
-/** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
-export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection }> {
+/**
+ * Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use
+ * (edition/preview-message.ts). `note` is the editor's note, when this cadence has not carried it yet.
+ */
+export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; note: EditorNote | undefined }> {
   const { posts, problems } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
+  const written = await readNote(app.config.postsDir).catch((error: unknown) => {
+    problems.push({ file: NOTE_FILE, line: 1, severity: 'error', message: messageOf(error).replace(`${NOTE_FILE} `, '') });
+    return undefined;
+  });
   for (const problem of problems.filter((p) => p.severity === 'error')) {
     app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
   }
+  const ledger = await app.store.postLedger(cadence);
   const selection = selectNew({
     posts,
-    ledger: await app.store.postLedger(cadence),
+    ledger,
     now: app.now(),
     maxPosts: app.config.maxPosts,
     isFirstEdition: !(await app.store.hasEditions(cadence)),
   });
-  return { posts, problems, selection };
+  return { posts, problems, selection, note: pendingNote(written, ledger) };
 }
 
 async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>, options: SendOptions): Promise<SendReport> {

@@ -31,17 +31,31 @@ const DEFAULT_FALLBACKS = [
 ];
 const EMPTY_SUBJECT = '{{edition.cadenceLabel}} digest #{{edition.number}}';
 
-const OPTIONS = { strict: false, noEscape: true, knownHelpersOnly: true, knownHelpers: {} } as const;
+// Strict: a misspelt variable is an error (caught when the configuration is loaded), not an empty subject.
+const OPTIONS = { strict: true, noEscape: true, knownHelpersOnly: false } as const;
 type SubjectTemplate = (data: SubjectData) => string;
 
-/** Compiles DIGEST_SUBJECT; throws a message naming the variable when it is not valid Handlebars. */
+const SAMPLE: SubjectData = {
+  publication: { name: 'Digest' },
+  edition: { number: 3, cadence: 'weekly', cadenceLabel: 'Weekly', dateLabel: '1 June 2026' },
+  lead: { title: 'A title', author: 'An author' },
+  postCount: 2,
+  moreCount: 1,
+  topics: ['Trade'],
+};
+
+/**
+ * Compiles DIGEST_SUBJECT and tries it on sample data, so a syntax error or a misspelt variable is
+ * reported when the configuration is loaded (as a message that follows the variable's name).
+ */
 export function compileSubject(source: string): SubjectTemplate {
+  let template: HandlebarsTemplateDelegate<SubjectData>;
   try {
-    Handlebars.precompile(source, OPTIONS);
+    template = Handlebars.compile<SubjectData>(source, OPTIONS);
+    template(SAMPLE);
   } catch (error) {
-    throw new Error(`is not a valid Handlebars template: ${messageOf(error).split('\n')[0]}`);
+    throw new Error(`is not a valid subject template: ${messageOf(error).replace(/ in \[object Object\].*$/s, '').replace(/\s*\n\s*/g, ' ').slice(0, 160)}`);
   }
-  const template = Handlebars.compile(source, OPTIONS);
   return (data) => plainLine(template(data));
 }
 

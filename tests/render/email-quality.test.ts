@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -92,12 +92,12 @@ describe('the seed digest', () => {
   it('really changes colours in dark mode, for prefers-color-scheme and for Outlook.com\'s data-ogsc hooks', async () => {
     const light = await open(600, 'light');
     const dark = await open(600, 'dark');
-    const background = (page: Page) => page.evaluate(() => getComputedStyle(document.querySelector('.card')!).backgroundColor);
+    const background = (page: Page) => page.evaluate<string>(`getComputedStyle(document.querySelector('.card')).backgroundColor`);
     expect(await background(light)).toBe('rgb(255, 255, 255)');
     expect(await background(dark)).not.toBe('rgb(255, 255, 255)');
     expect(await light.locator('meta[name="color-scheme"]').getAttribute('content')).toBe('light dark');
     // Outlook.com marks the elements it recolours; the same dark palette then applies.
-    await light.evaluate(() => document.querySelectorAll('div, td, body').forEach((e) => { e.setAttribute('data-ogsc', ''); e.setAttribute('data-ogsb', ''); }));
+    await light.evaluate(`document.querySelectorAll('div, td, body').forEach((e) => { e.setAttribute('data-ogsc', ''); e.setAttribute('data-ogsb', ''); })`);
     expect(await background(light)).toBe(await background(dark));
     expect(lowContrast(await contrastOfText(light))).toEqual([]);
     await light.close();
@@ -135,7 +135,7 @@ describe('the seed digest', () => {
     for (const width of [600, 375]) {
       for (const scheme of ['light', 'dark'] as const) {
         const page = await open(width, scheme);
-        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${width} ${scheme}`).toBeLessThanOrEqual(width);
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `${width} ${scheme}`).toBeLessThanOrEqual(width);
         const path = join(SHOTS, `digest-${width}-${scheme}.png`);
         await page.screenshot({ path, fullPage: true });
         expect(existsSync(path)).toBe(true);
@@ -157,4 +157,3 @@ describe.skipIf(!SPAMASSASSIN)(`SpamAssassin with local rules${SPAMASSASSIN ? ''
   }, 150_000);
 });
 
-void execFileSync;

@@ -109,4 +109,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
   `,
+  // The editor's note an edition carries (JSON {ledgerKey, html, text}), for its segments and the archive.
+  `
+  ALTER TABLE editions ADD COLUMN note TEXT;
+  `,
 ];
