@@ -40,7 +40,15 @@ async function signupForm(ctx: WebContext, c: Context, values: SignupValues, err
     c,
     'signup',
     'Subscribe',
-    { values, error, topics: topicOptions(await ctx.pickerTopics(), values.topics), cadences: cadenceOptions(ctx, values.cadence), showCadences: ctx.cadences.length > 1 },
+    {
+      values,
+      error,
+      topics: topicOptions(await ctx.pickerTopics(), values.topics),
+      cadences: cadenceOptions(ctx, values.cadence),
+      showCadences: ctx.cadences.length > 1,
+      // The empty form is the page to find; a form sent back with an error is not.
+      ...(error ? {} : { indexAs: 'signup' as const, description: `New posts from ${ctx.app.publication.name}, collected into one email.` }),
+    },
     status,
   );
 }
