@@ -23,12 +23,11 @@ export interface SubjectData {
 export const SUBJECT_LENGTH = 78;
 
 export const DEFAULT_SUBJECT = '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}{{#if moreCount}} and {{moreCount}} more{{/if}}';
-/** Tried in order after the default when it is too long; the first that fits wins, the last always. */
-const DEFAULT_FALLBACKS = [
-  '{{lead.title}}{{#if moreCount}}, and {{moreCount}} more{{/if}}',
-  '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}',
-  '{{edition.cadenceLabel}} digest #{{edition.number}}: {{postCount}} new posts',
-];
+/**
+ * Tried in order after the default when it is too long; the first that fits wins. The last, the
+ * newest title alone, is used even when longer: a whole title the inbox shortens beats a generic line.
+ */
+const DEFAULT_FALLBACKS = ['{{lead.title}}{{#if moreCount}}, and {{moreCount}} more{{/if}}', '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}', '{{lead.title}}'];
 const EMPTY_SUBJECT = '{{edition.cadenceLabel}} digest #{{edition.number}}';
 
 // Strict: a misspelt variable is an error (caught when the configuration is loaded), not an empty subject.
