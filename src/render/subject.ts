@@ -24,10 +24,14 @@ export const SUBJECT_LENGTH = 78;
 
 export const DEFAULT_SUBJECT = '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}{{#if moreCount}} and {{moreCount}} more{{/if}}';
 /**
- * Tried in order after the default when it is too long; the first that fits wins. The last, the
- * newest title alone, is used even when longer: a whole title the inbox shortens beats a generic line.
+ * Tried in order after the default when it is too long; the first that fits wins. The newest title
+ * alone may pass 78 characters (a whole title the inbox shortens beats a generic line) up to
+ * LONGEST_TITLE; past that, a count, never a title cut in the middle.
  */
-const DEFAULT_FALLBACKS = ['{{lead.title}}{{#if moreCount}}, and {{moreCount}} more{{/if}}', '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}', '{{lead.title}}'];
+const DEFAULT_FALLBACKS = ['{{lead.title}}{{#if moreCount}}, and {{moreCount}} more{{/if}}', '{{edition.cadenceLabel}} digest #{{edition.number}}: {{lead.title}}'];
+const LONGEST_TITLE = 120;
+const TITLE_ALONE = '{{lead.title}}';
+const COUNT_ONLY = '{{edition.cadenceLabel}} digest #{{edition.number}}: {{#if moreCount}}{{postCount}} new posts{{else}}one new post{{/if}}';
 const EMPTY_SUBJECT = '{{edition.cadenceLabel}} digest #{{edition.number}}';
 
 // Strict: a misspelt variable is an error (caught when the configuration is loaded), not an empty subject.
@@ -59,7 +63,7 @@ export function compileSubject(source: string): SubjectTemplate {
 }
 
 const defaults = [DEFAULT_SUBJECT, ...DEFAULT_FALLBACKS].map(compileSubject);
-const emptyDefault = compileSubject(EMPTY_SUBJECT);
+const [titleAlone, countOnly, emptyDefault] = [TITLE_ALONE, COUNT_ONLY, EMPTY_SUBJECT].map(compileSubject) as [SubjectTemplate, SubjectTemplate, SubjectTemplate];
 
 /**
  * The edition's subject: the editor's template as written (preflight warns when it is long), or
@@ -72,5 +76,6 @@ export function renderSubject(custom: string | undefined, data: SubjectData): st
     const subject = form(data);
     if ([...subject].length <= SUBJECT_LENGTH) return subject;
   }
-  return defaults.at(-1)!(data);
+  const title = titleAlone(data);
+  return [...title].length <= LONGEST_TITLE ? title : countOnly(data);
 }

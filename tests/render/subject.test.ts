@@ -24,11 +24,17 @@ describe('the subject line', () => {
     for (const count of [1, 2, 10, 100]) {
       for (const t of [title, long, 'Short', `${'word '.repeat(30)}end`]) {
         const subject = renderSubject(undefined, data(t, count));
-        expect(subject).toContain(t.trim());
         expect(subject.includes('…')).toBe(false);
         if ([...subject].length > SUBJECT_LENGTH) expect(subject).toBe(t.trim());
+        if ([...t].length <= SUBJECT_LENGTH) expect(subject).toContain(t.trim());
       }
     }
+  });
+
+  it('past 120 characters, a title gives way to a count rather than being cut', () => {
+    const huge = '📰'.repeat(300);
+    expect(renderSubject(undefined, data(huge, 1))).toBe('Weekly digest #3: one new post');
+    expect(renderSubject(undefined, data(huge, 5))).toBe('Weekly digest #3: 5 new posts');
   });
 
   it('follows DIGEST_SUBJECT as written, flattened to one line of text', () => {
