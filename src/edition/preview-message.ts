@@ -36,6 +36,8 @@ export interface PreviewMessage {
   eml: Buffer;
   messageId: string;
   warnings: string[];
+  /** The editor's note this edition would carry (its Markdown), if any. */
+  note: string | undefined;
 }
 
 export interface PreviewResult {
@@ -77,6 +79,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
     eml,
     messageId,
     warnings: rendered.warnings,
+    note: note?.text,
   };
   return { message, selection, problems, outsideTopics };
 }

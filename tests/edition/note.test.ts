@@ -69,7 +69,9 @@ describe("the editor's note", () => {
   it('shows in the preview while unsent; an edited note is a new one', async () => {
     writeFileSync(join(ws.dir, 'posts/_intro.md'), 'First note.\n');
     const app = await ws.app();
-    expect((await previewMessage(app, { cadence: 'weekly' })).message?.text).toContain('First note.');
+    const preview = (await previewMessage(app, { cadence: 'weekly' })).message;
+    expect(preview?.text).toContain('First note.');
+    expect(preview?.note).toBe('First note.'); // the preview page names it among the included items
     await app.close();
     await send();
     ws.writePost('2099-fresh.md', post({ title: 'A fresh post', date: new Date(Date.now() - 3_600_000).toISOString() }));
