@@ -33,11 +33,22 @@ window.emailAudit = (() => {
   };
   return {
     visibleTexts() {
+      // Hidden by CSS: invisible, transparent, clipped, tiny, or inside a box too small to show it.
+      // (Font size and visibility count on the text's own element: MJML sets font-size:0 on layout cells.)
+      const hiddenBy = (element) => {
+        const own = getComputedStyle(element);
+        if (own.visibility === 'hidden' || parseFloat(own.fontSize) < 6) return true;
+        for (let e = element; e && e !== document.documentElement; e = e.parentElement) {
+          const style = getComputedStyle(e);
+          const box = e.getBoundingClientRect();
+          if (Number(style.opacity) === 0) return true;
+          if (style.clip !== 'auto' && style.clip !== '' || style.clipPath !== 'none') return true;
+          if (style.overflow !== 'visible' && (box.width <= 2 || box.height <= 2)) return true;
+        }
+        return false;
+      };
       return textNodes()
-        .filter(({ node, parent }) => {
-          const style = getComputedStyle(parent);
-          return !(style.visibility === 'hidden' || Number(style.opacity) === 0 || parseFloat(style.fontSize) < 6 || visible(node).length === 0);
-        })
+        .filter(({ node, parent }) => visible(node).length > 0 && !hiddenBy(parent))
         .map(({ text }) => text);
     },
     strip(properties) {
