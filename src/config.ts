@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { parseMailbox, type Mailbox } from './mail/address.js';
 import { compileSubject } from './render/subject.js';
@@ -97,6 +98,10 @@ const schema = z.object({
   DIGEST_SUBJECT: optional(subjectTemplate.optional()),
   PUBLIC_INDEXING: optional(indexing.prefault('signup,archive')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
+  FEEDS: optional(z.string().max(20_000).optional()),
+  FEEDS_FILE: optional(z.string().optional()),
+  FEEDS_TIMEOUT_SECONDS: optional(z.coerce.number().positive().max(300).default(20)),
+  FEEDS_MAX_MB: optional(z.coerce.number().positive().max(100).default(5)),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -144,6 +149,13 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     publicIndexing: env.PUBLIC_INDEXING as IndexablePage[],
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,
+    /** Blog feeds read as a second post source (FEEDS and the feeds file); empty: Markdown posts only. */
+    feeds: [] as FeedSource[],
+    feedsFile: feedsFilePath(env.FEEDS_FILE as string | undefined, env.POSTS_DIR as string, cwd),
+    /** Per feed request, body included. */
+    feedTimeoutMs: Math.round((env.FEEDS_TIMEOUT_SECONDS as number) * 1000),
+    /** A feed larger than this (after decompression) is refused. */
+    feedMaxBytes: Math.round((env.FEEDS_MAX_MB as number) * 1024 * 1024),
   };
 }
 
@@ -155,8 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const parsed = schema.safeParse(merged);
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues, merged);
   problems.push(...crossChecks(merged));
+  const feeds = readFeedSources(merged, cwd);
+  problems.push(...feeds.problems);
   if (!parsed.success || problems.length > 0) throw invalidConfig(problems);
-  return toConfig(parsed.data, cwd);
+  return { ...toConfig(parsed.data, cwd), feeds: feeds.sources };
 }
 
 /** One plain line per variable (the first problem found with it), its value unless secret. */

@@ -2,6 +2,7 @@ import { createApp, type App } from '../app.js';
 import { enabledCadences, type Config } from '../config.js';
 import { previewMessage, type PreviewInput, type PreviewResult } from '../edition/preview-message.js';
 import { isDigestError, messageOf } from '../errors.js';
+import { feedWarnings } from '../feeds/gather.js';
 import { silentLogger } from '../logger.js';
 import { checkAddress } from '../mail/address.js';
 import { formatProblem } from '../posts/post.js';
@@ -100,10 +101,10 @@ export async function buildModel(loadConfig: () => Config, query: PreviewQuery):
     model.topics = allTopics(result);
     model.leftOut = leftOutItems(result, config.timezone);
     const message = result.message;
-    if (message) {
-      const checks = { subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl };
-      model.findings = preflight({ ...checks, invalidPosts: invalidPosts(result).map(formatProblem) });
-    }
+    // Broken posts first: they are what the editor must fix; then feeds, then the message's own checks.
+    const broken = invalidPosts(result).map((problem) => ({ check: 'posts' as const, level: 'warning' as const, message: `left out because it is broken: ${formatProblem(problem)}` }));
+    const feeds = feedWarnings(result.feeds).map((text) => ({ check: 'feeds' as const, level: 'warning' as const, message: `${text}.` }));
+    model.findings = [...broken, ...feeds, ...(message ? preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl }) : [])];
   } catch (error) {
     model.error = toPageError(error);
   } finally {

@@ -14,11 +14,9 @@ export interface PreflightInput {
   mjmlWarnings: string[];
   /** PUBLIC_URL: the personal links (unsubscribe, preferences, archive) are built from it. */
   publicUrl: string;
-  /** Posts left out because they are broken, as "posts/file.md:line: problem". */
-  invalidPosts?: string[];
 }
 
-export type PreflightCheck = 'posts' | 'size' | 'alt' | 'links' | 'subject' | 'text' | 'mjml';
+export type PreflightCheck = 'posts' | 'size' | 'alt' | 'links' | 'subject' | 'text' | 'mjml' | 'feeds';
 
 export interface PreflightFinding {
   check: PreflightCheck;
@@ -31,8 +29,7 @@ export const GMAIL_CLIP_BYTES = 102 * 1024;
 const MAX_LISTED = 8;
 
 export function preflight(input: PreflightInput): PreflightFinding[] {
-  const broken = (input.invalidPosts ?? []).map((problem) => ({ check: 'posts' as const, level: 'warning' as const, message: `left out because it is broken: ${problem}` }));
-  return [...broken, ...sizeCheck(input.html), ...altCheck(input.html), ...linkCheck(input.html, input.publicUrl), ...subjectCheck(input.subject), ...textCheck(input.text), ...input.mjmlWarnings.map((message) => ({ check: 'mjml' as const, level: 'warning' as const, message }))];
+  return [...sizeCheck(input.html), ...altCheck(input.html), ...linkCheck(input.html, input.publicUrl), ...subjectCheck(input.subject), ...textCheck(input.text), ...input.mjmlWarnings.map((message) => ({ check: 'mjml' as const, level: 'warning' as const, message }))];
 }
 
 export function htmlBytes(html: string): number {

@@ -190,7 +190,58 @@ export interface LeaseStore {
   leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore {
+/** What the last fetch of a feed gave: a new document, the same one (304), or a failure. */
+export type FeedResult = 'ok' | 'not-modified' | 'error';
+
+export interface FeedRecord {
+  url: string;
+  /** The feed's own title, from its last document. */
+  title: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  fetchedAt: Date;
+  result: FeedResult;
+  error: string | null;
+  /** When a document was last read from it (ok or not-modified): how old the kept items are. */
+  okAt: Date | null;
+  /** Items kept for it (every item ever seen, as last fetched). */
+  itemCount: number;
+}
+
+/** One item of a fetched document, before the store gives it its slug. */
+export interface FeedItemInput {
+  /** Identity within the feed: GUID/id, else the link. Never changes for one item. */
+  key: string;
+  /** Preferred slug (from the title); the store makes it unique once, on first sight, and keeps it. */
+  slugBase: string;
+  /** The item as a post, without its slug; `date` null when the feed gives none (first sight is used). */
+  post: Omit<Post, 'slug' | 'date'> & { date: Date | null };
+}
+
+export interface FeedFetch {
+  url: string;
+  at: Date;
+  result: FeedResult;
+  error?: string;
+  etag?: string | null;
+  lastModified?: string | null;
+  title?: string | null;
+}
+
+export interface FeedStore {
+  listFeeds(): Promise<FeedRecord[]>;
+  getFeed(url: string): Promise<FeedRecord | undefined>;
+  /**
+   * Records one fetch. With `items` (a new document), upserts them by (feed, key) in the same
+   * transaction: a new item gets a slug unused by any feed item and not in `reservedSlugs`; a known
+   * one keeps its slug and first-seen time whatever changed in it.
+   */
+  recordFeedFetch(fetch: FeedFetch, items?: FeedItemInput[], reservedSlugs?: ReadonlySet<string>): Promise<void>;
+  /** Every item kept for the feed, as last fetched, with its permanent slug. */
+  feedItems(url: string): Promise<{ key: string; post: Post; firstSeenAt: Date }[]>;
+}
+
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore, FeedStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

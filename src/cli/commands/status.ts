@@ -37,6 +37,10 @@ function printHealth(health: Health, out: (line: string) => void): void {
   }
   out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
   out(describeLease(health.lease));
+  for (const feed of health.feeds) {
+    const result = feed.result === 'error' ? `error: ${feed.error ?? ''}${feed.lastRead ? ` (last read ${feed.lastRead})` : ''}` : feed.result;
+    out(`Feed ${feed.name} (${feed.url}): ${feed.lastFetch ? `last fetch ${feed.lastFetch}: ${result}` : 'never fetched'}; ${feed.items} item(s)`);
+  }
 }
 
 /** Claimed (sending) or about to be committed (awaiting): either may already be with the server. */

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Store } from '../store.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
+import { feedStore } from './feeds.js';
 import { guardStore } from './guard.js';
 import { leaseStore } from './leases.js';
 import { openDatabase, snapshotDatabase, type Db } from './open.js';
@@ -26,6 +27,7 @@ function storeOver(db: Db): Store {
     ...deliveryStore(db),
     ...leaseStore(db),
     ...tickStore(db),
+    ...feedStore(db),
     async getMeta(key) {
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     },

@@ -109,6 +109,29 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
   `,
+  // Feeds as a post source: the last fetch of each feed (for conditional GET and status), and every
+  // item seen, keyed by its identity in the feed, with the slug it was given once and keeps.
+  `
+  CREATE TABLE feeds (
+    url TEXT PRIMARY KEY,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at INTEGER NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('ok', 'not-modified', 'error')),
+    error TEXT,
+    ok_at INTEGER
+  );
+  CREATE TABLE feed_items (
+    feed_url TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    slug TEXT NOT NULL UNIQUE,
+    post TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_url, item_key)
+  );
+  `,
   // The editor's note an edition carries (JSON {ledgerKey, html, text}), for its segments and the archive.
   `
   ALTER TABLE editions ADD COLUMN note TEXT;
