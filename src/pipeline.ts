@@ -24,6 +24,9 @@ import type { Delivery, Edition } from './store/store.js';
  *   6. record the edition        edition/create-edition.ts
  *   7. personalise per subscriber (token substitution)  mail/message.ts
  *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts
+ *      (with BOUNCE_ADDRESS, each from its own signed VERP envelope sender: bounces/verp.ts)
+ * After the send, bounces and complaints come back (bounces/: listener, mailbox, webhooks) and
+ * mark readers bounced or unsubscribed, so stage 8 of the next edition skips them.
  * An edition left unfinished by a crash is resumed first, with the content it was created with.
  */
 export interface SendOptions {

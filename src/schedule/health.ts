@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { editionBounceStats, type EditionBounceStats } from '../bounces/stats.js';
 import { isStaleHolder, SEND_LEASE } from '../deliver/lease.js';
 import type { DeliveryState, LeaseHolder } from '../store/store.js';
 import type { CadenceSchedule } from './scheduler.js';
@@ -16,6 +17,8 @@ export interface Health {
   uncertain: number;
   /** Editions not yet complete (a crash, a shutdown or deferred deliveries). */
   unfinishedEditions: number[];
+  /** Bounces and complaints of the most recent editions (newest first), with rates over those sent. */
+  bounces: EditionBounceStats[];
   /** The lease row, if any. `stale` says why a later send may take it over: the lease expired, or its process on this host is gone (or a zombie); null while the holder is live. */
   lease: { pid: number; host: string; since: string; expiresAt: string; stale: 'expired' | 'process gone' | null } | null;
   /** One per configured feed: its last fetch and result, and how many items are kept. */
@@ -24,6 +27,8 @@ export interface Health {
 
 /** How many recent editions are summed for the deferred and uncertain counts. */
 const RECENT_EDITIONS = 20;
+/** How many recent editions `bounces` reports on. */
+const BOUNCE_EDITIONS = 5;
 
 export async function collectHealth(app: App, schedules: CadenceSchedule[]): Promise<Health> {
   const now = app.now();
@@ -57,6 +62,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     ),
     deferred,
     uncertain,
+    bounces: await editionBounceStats(app.store, editions.slice(0, BOUNCE_EDITIONS).map((e) => e.number)),
     unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
     feeds: await feedHealth(app),
     lease: lease ? { pid: lease.pid, host: lease.host, since: lease.acquiredAt.toISOString(), expiresAt: lease.expiresAt.toISOString(), stale: leaseStaleness(lease, now) } : null,

@@ -190,6 +190,66 @@ export interface LeaseStore {
   leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
 }
 
+export type BounceKind = 'hard' | 'soft' | 'complaint';
+export type BounceSource = 'smtp' | 'imap' | 'file' | 'ses' | 'postmark' | 'mailgun';
+
+/** One bounce or complaint, tied to the delivery it is about. */
+export interface NewBounceEvent {
+  /** Unique per real-world event (report Message-ID + recipient, provider event id): a replay is a no-op. */
+  key: string;
+  kind: BounceKind;
+  source: BounceSource;
+  edition: number | null;
+  subscriberId: number;
+  email: string;
+  /** Enhanced status code (5.1.1) or the provider's type (Permanent, HardBounce, abuse). */
+  status: string | null;
+  /** The raw reason as received (diagnostic code, feedback type), capped in length. */
+  reason: string;
+  receivedAt: Date;
+}
+
+export interface BounceEvent extends NewBounceEvent {
+  id: number;
+  /** True when this event changed the subscriber's status. */
+  statusChanged: boolean;
+}
+
+/**
+ * What an event does to its subscriber, applied in the same transaction as the insert and only
+ * when the event is new: `markAs` from active or pending; with `softLimit`, only once that many
+ * soft events (this one included) arrived since `since`.
+ */
+export interface BounceRule {
+  markAs: Extract<SubscriberStatus, 'bounced' | 'unsubscribed'>;
+  softLimit?: { count: number; since: Date };
+}
+
+export interface BounceCounts {
+  hard: number;
+  soft: number;
+  complaints: number;
+}
+
+/** The delivery an event is about, found from what a report carries. */
+export interface DeliveryRef {
+  edition: number;
+  subscriberId: number;
+  email: string;
+}
+
+export interface BounceStore {
+  recordBounce(event: NewBounceEvent, rule: BounceRule): Promise<{ recorded: boolean; statusChanged: boolean }>;
+  /** Newest first. */
+  listBounces(limit: number): Promise<BounceEvent[]>;
+  /** Per edition, for the editions asked (missing ones count zero). */
+  bounceCounts(editions: number[]): Promise<Map<number, BounceCounts>>;
+  /** By our Message-ID (angle brackets included), or the latest sent delivery to an address. */
+  findDelivery(by: { messageId: string } | { email: string }): Promise<DeliveryRef | undefined>;
+  /** The delivery row for a VERP id, if it exists. */
+  getDeliveryRef(edition: number, subscriberId: number): Promise<DeliveryRef | undefined>;
+}
+
 /** What the last fetch of a feed gave: a new document, the same one (304), or a failure. */
 export type FeedResult = 'ok' | 'not-modified' | 'error';
 
@@ -241,7 +301,7 @@ export interface FeedStore {
   feedItems(url: string): Promise<{ key: string; post: Post; firstSeenAt: Date }[]>;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore, FeedStore {
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore, FeedStore, BounceStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

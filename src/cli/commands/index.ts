@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { bouncesCommand } from './bounces.js';
 import { checkCommand } from './check.js';
 import { feedsCommand } from './feeds.js';
 import { previewCommand } from './preview.js';
@@ -10,4 +11,4 @@ import { statusCommand } from './status.js';
 import { subscribersCommand } from './subscribers.js';
 
 /** Every CLI command, in the order `digest help` lists them. Add a command here. */
-export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, feedsCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, statusCommand];
+export const COMMANDS: Command[] = [sendCommand, renderCommand, previewCommand, checkCommand, feedsCommand, subscribersCommand, serveCommand, startCommand, scheduleCommand, statusCommand, bouncesCommand];

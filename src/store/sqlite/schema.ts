@@ -132,6 +132,27 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (feed_url, item_key)
   );
   `,
+  // Bounces and complaints: one row per event (event_key makes a replay a no-op), and lookups
+  // from a report's Message-ID or address back to the delivery it is about.
+  `
+  CREATE TABLE bounce_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+    source TEXT NOT NULL,
+    edition INTEGER,
+    subscriber_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT,
+    reason TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    status_changed INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX bounce_events_by_subscriber ON bounce_events (subscriber_id, kind, received_at);
+  CREATE INDEX bounce_events_by_edition ON bounce_events (edition, kind);
+  CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+  CREATE INDEX deliveries_by_email ON deliveries (email, edition);
+  `,
   // The editor's note an edition carries (JSON {ledgerKey, html, text}), for its segments and the archive.
   `
   ALTER TABLE editions ADD COLUMN note TEXT;
