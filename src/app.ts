@@ -75,6 +75,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       publicUrl: config.publicUrl,
       timezone: config.timezone,
       sender: { name: config.from.name || config.publicationName, email: config.from.address, postalAddress: config.postalAddress },
+      subjectTemplate: config.subjectTemplate,
     },
     sender: {
       from: { name: config.from.name || config.publicationName, address: config.from.address },

@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { checkAddress, parseMailbox, type Mailbox } from './mail/address.js';
+import { compileSubject } from './render/subject.js';
 import { ambiguousSixFields } from './schedule/six-fields.js';
 import type { Cadence } from './render/view-model.js';
 
@@ -60,6 +61,27 @@ const imapUrl = z
 
 const oneLine = z.string().max(200).refine((v) => !/[\r\n]/.test(v), 'must be a single line');
 
+const subjectTemplate = z
+  .string()
+  .max(300)
+  .refine((v) => !/[\r\n]/.test(v), 'must be a single line')
+  .superRefine((v, ctx) => {
+    try {
+      compileSubject(v);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `${(error as Error).message}; e.g. DIGEST_SUBJECT="{{lead.title}} and {{moreCount}} more"` });
+    }
+  });
+
+/** Which public pages search engines may index: a comma list of signup and archive, or none. */
+export const INDEXABLE_PAGES = ['signup', 'archive'] as const;
+export type IndexablePage = (typeof INDEXABLE_PAGES)[number];
+const indexing = z
+  .string()
+  .transform((v) => v.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean))
+  .refine((list) => list.every((p) => p === 'none' || (INDEXABLE_PAGES as readonly string[]).includes(p)), 'must be a comma list of signup and archive, or none (e.g. "signup,archive")')
+  .transform((list) => list.filter((p): p is IndexablePage => p !== 'none'));
+
 const schema = z.object({
   SMTP_URL: optional(smtpUrl.optional()),
   SMTP_MAX_CONNECTIONS: optional(int(1, 50).default(5)),
@@ -93,6 +115,8 @@ const schema = z.object({
   METRICS_PORT: optional(int(0, 65535).optional()),
   METRICS_HOST: optional(z.string().default('127.0.0.1')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
+  DIGEST_SUBJECT: optional(subjectTemplate.optional()),
+  PUBLIC_INDEXING: optional(indexing.prefault('signup,archive')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
   FEEDS: optional(z.string().max(20_000).optional()),
   FEEDS_FILE: optional(z.string().optional()),
@@ -169,6 +193,10 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     metricsPort: env.METRICS_PORT as number | undefined,
     metricsHost: env.METRICS_HOST as string,
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
+    /** A Handlebars template for the subject; unset = the default, which never cuts a title. */
+    subjectTemplate: env.DIGEST_SUBJECT as string | undefined,
+    /** Public pages search engines may index; every other page is always noindex. */
+    publicIndexing: env.PUBLIC_INDEXING as IndexablePage[],
     /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
     logLevel: env.LOG_LEVEL as LogLevel | undefined,
     /** Blog feeds read as a second post source (FEEDS and the feeds file); empty: Markdown posts only. */

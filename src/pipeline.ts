@@ -1,9 +1,11 @@
 import type { App } from './app.js';
+import { messageOf } from './errors.js';
 import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
 import { withSendLease } from './deliver/lease.js';
+import { NOTE_FILE, pendingNote, readNote, type EditorNote } from './edition/note.js';
 import { newFeeds } from './feeds/collect.js';
 import { gatherPosts } from './feeds/gather.js';
 import type { FeedReport } from './feeds/refresh.js';
@@ -70,13 +72,13 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
     if (options.resumeOnly || options.signal?.aborted || (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey)))) {
       return { edition: undefined, resumed: false, problems: [], selection: undefined, feeds: [], tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     }
-    const { problems, selection, feeds } = await planEdition(app, options.cadence);
+    const { problems, selection, feeds, note } = await planEdition(app, options.cadence);
     const base = { edition: undefined, resumed: false, problems, selection, feeds, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     if (selection.included.length === 0) return base;
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication },
-      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null },
+      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null, note },
     );
     if (!edition) return base;
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
@@ -84,9 +86,19 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   });
 }
 
-/** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
-export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[] }> {
+/**
+ * Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use
+ * (edition/preview-message.ts). `note` is the editor's note, when this cadence has not carried it yet.
+ */
+export async function planEdition(
+  app: App,
+  cadence: Cadence,
+): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[]; note: EditorNote | undefined }> {
   const { posts, problems, feeds, feedReports } = await gatherPosts(app, { refresh: true });
+  const written = await readNote(app.config.postsDir).catch((error: unknown) => {
+    problems.push({ file: NOTE_FILE, line: 1, severity: 'error', message: messageOf(error).replace(`${NOTE_FILE} `, '') });
+    return undefined;
+  });
   for (const problem of problems.filter((p) => p.severity === 'error')) {
     app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
   }
@@ -99,7 +111,7 @@ export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: 
     isFirstEdition: !(await app.store.hasEditions(cadence)),
     newFeeds: newFeeds(feeds, ledger),
   });
-  return { posts, problems, selection, feeds: feedReports };
+  return { posts, problems, selection, feeds: feedReports, note: pendingNote(written, ledger) };
 }
 
 async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection' | 'feeds'>, options: SendOptions): Promise<SendReport> {

@@ -81,6 +81,15 @@ export interface Edition {
   /** The all-topics rendering with personal tokens, for the archive and as the default segment. */
   html: string;
   text: string;
+  /** The editor's note it carries (shown above the posts), so every segment renders it the same way. */
+  note: EditionNote | null;
+}
+
+/** An editor's note as an edition keeps it; `ledgerKey` is recorded in the post ledger so it goes once. */
+export interface EditionNote {
+  ledgerKey: string;
+  html: string;
+  text: string;
 }
 
 export interface NewEdition {
@@ -94,6 +103,7 @@ export interface NewEdition {
   text: string;
   /** Posts that count as published without being sent (first edition only). */
   baselineSlugs: string[];
+  note?: EditionNote | null;
 }
 
 export interface EditionStore {

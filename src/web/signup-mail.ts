@@ -2,18 +2,19 @@ import type { App } from '../app.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from '../mail/headers.js';
 import { alternativeHeaders, newBoundary, newMessageId, partStart } from '../mail/message.js';
 import { encodeQuotedPrintable } from '../mail/quoted-printable.js';
+import { greetingFor } from '../render/personal.js';
 import type { Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
 import { signedLink } from '../tokens.js';
 import type { Pages } from './pages.js';
 
 /**
- * The two emails a sign-up can cause: the confirmation (double opt-in) for a new or former
+ * The emails a sign-up can cause: the confirmation (double opt-in) for a new or former
  * subscriber, and a "you are already subscribed" note for an active one, so the web page never
- * tells which happened. Text and HTML come from templates/web/email/<kind>.txt.hbs / .html.hbs;
+ * tells which happened; once confirmed, a welcome with the latest edition's link. Text and HTML come from templates/web/email/<kind>.txt.hbs / .html.hbs;
  * the text template's first line is `Subject: …`.
  */
-export type SignupMailKind = 'confirm' | 'already-subscribed';
+export type SignupMailKind = 'confirm' | 'already-subscribed' | 'welcome';
 
 export const CONFIRM_TTL_MS = 48 * 3_600_000;
 const CRLF = '\r\n';
@@ -27,9 +28,13 @@ const CRLF = '\r\n';
 export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscriber, kind: SignupMailKind, cadence: Cadence = subscriber.cadence): Promise<void> {
   const now = app.now();
   const name = kind === 'confirm' ? '' : subscriber.name;
+  const latest = kind === 'welcome' ? (await app.store.listEditions(50)).find((e) => e.status === 'complete') : undefined;
   const view = {
-    publication: { name: app.publication.name, postalAddress: app.publication.sender.postalAddress, senderName: app.publication.sender.name },
+    publication: { name: app.publication.name, postalAddress: app.publication.sender.postalAddress, senderName: app.publication.sender.name, siteUrl: app.publication.siteUrl },
     name,
+    greeting: greetingFor(name),
+    latest: latest ? { number: latest.number, subject: latest.subject, url: new URL(`archive/${latest.number}`, app.config.publicUrl).href } : null,
+    archiveUrl: new URL('archive', app.config.publicUrl).href,
     cadence,
     email: subscriber.email,
     confirmUrl: signedLink(app.signer, app.config.publicUrl, 'confirm', subscriber.id, new Date(now.getTime() + CONFIRM_TTL_MS)),

@@ -217,8 +217,10 @@ describe('several cadences', () => {
     );
     await a.scheduler.start();
     await clock.runUntil('2026-12-01T09:00:00Z', settle(a.scheduler));
-    expect(smtp.to('weekly@example.org').map((r) => r.parsed.subject?.slice(0, 18))).toEqual(['Weekly digest #1: ']);
-    expect(smtp.to('daily@example.org').map((r) => r.parsed.subject?.slice(0, 17))).toEqual(['Daily digest #2: ']);
+    // The text part's second line names cadence and edition ("Weekly digest #1 · <date>").
+    const editionLine = (r: { parsed: { text?: string | undefined } }) => r.parsed.text?.split('\n')[1]?.split(' · ')[0];
+    expect(smtp.to('weekly@example.org').map(editionLine)).toEqual(['Weekly digest #1']);
+    expect(smtp.to('daily@example.org').map(editionLine)).toEqual(['Daily digest #2']);
     const ticks = (await a.app.store.recentTicks(10)).map((t) => [t.cadence, t.key, t.outcome]);
     expect(ticks).toEqual(
       expect.arrayContaining([

@@ -72,7 +72,8 @@ async function captureStderr<T>(work: () => Promise<T>): Promise<{ result: T; st
 }
 
 const named = (run: Running, event: string) => run.events.filter((e) => e.event === event);
-const subjects = (n: number) => smtp.received.filter((r) => r.parsed.subject?.startsWith(`Weekly digest #${n}:`));
+// Messages of edition n, by the text part's second line ("Weekly digest #n · <date>"): subjects vary.
+const subjects = (n: number) => smtp.received.filter((r) => r.parsed.text?.split('\n')[1]?.startsWith(`Weekly digest #${n} ·`));
 
 async function addSubscribers(count: number, from = 0) {
   const app = await ws.app();

@@ -31,7 +31,16 @@ describe('archive', () => {
     for (const id of ids) {
       for (const purpose of ['unsubscribe', 'preferences'] as const) expect(html).not.toContain(h.app.signer.sign(purpose, id));
     }
-    expect(html).toContain(`href="${h.url}unsubscribe"`);
+    // A web page around the email: navigation, a sign-up prompt, og: tags, indexable by default;
+    // no reader's footer ("You are receiving … at your address") for a public visitor.
+    expect(html).not.toMatch(/You are receiving|your address|\/unsubscribe/);
+    expect(html).toContain('<form method="post" action="/subscribe">');
+    expect(html).toContain('<a href="/archive">All editions</a>');
+    expect(html).toContain(`<meta property="og:url" content="${h.url}archive/${n}">`);
+    expect(html).toContain(`<meta property="og:title" content="${report.edition!.subject}">`);
+    expect(html).toContain('<meta name="robots" content="index, follow">');
+    expect(html.match(/<main\b|role="main"/g)).toHaveLength(1);
+    expect(html).toContain('id="post-north-korea-denies-weapons-sales-russia"'); // the contents' links land here
     // The digest's own "view in browser" link is this page.
     const digest = h.smtp.to('ada@example.org')[0]!;
     expect(digest.parsed.text).toContain(`${h.url}archive/${n}`);

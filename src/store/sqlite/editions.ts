@@ -14,6 +14,7 @@ interface EditionRow {
   posts: string;
   html: string;
   text: string;
+  note: string | null;
 }
 
 function toEdition(row: EditionRow): Edition {
@@ -28,13 +29,14 @@ function toEdition(row: EditionRow): Edition {
     posts: (JSON.parse(row.posts) as (Post & { date: string })[]).map((post) => ({ ...post, date: new Date(post.date) })),
     html: row.html,
     text: row.text,
+    note: row.note ? (JSON.parse(row.note) as Edition['note']) : null,
   };
 }
 
 export function editionStore(db: Db): EditionStore {
   const insertEdition = db.prepare(
-    `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text)
-     VALUES (@number, @cadence, @createdAt, @tickKey, 'sending', @subject, @slugs, @posts, @html, @text)
+    `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text, note)
+     VALUES (@number, @cadence, @createdAt, @tickKey, 'sending', @subject, @slugs, @posts, @html, @text, @note)
      ON CONFLICT (cadence, tick_key) DO NOTHING RETURNING number`,
   );
   const recordPost = db.prepare('INSERT OR IGNORE INTO post_ledger (cadence, slug, edition, recorded_at) VALUES (?, ?, ?, ?)');
@@ -50,11 +52,14 @@ export function editionStore(db: Db): EditionStore {
       createdAt: edition.createdAt.getTime(),
       slugs: JSON.stringify(edition.posts.map((post) => post.slug)),
       posts: JSON.stringify(edition.posts),
+      note: edition.note ? JSON.stringify(edition.note) : null,
     }) as { number: number } | undefined;
     if (!created) return undefined;
     const at = edition.createdAt.getTime();
     for (const { slug } of edition.posts) recordPost.run(edition.cadence, slug, created.number, at);
     for (const slug of edition.baselineSlugs) recordPost.run(edition.cadence, slug, 0, at);
+    // The note is in the post ledger too, so the next edition of this cadence does not carry it again.
+    if (edition.note) recordPost.run(edition.cadence, edition.note.ledgerKey, created.number, at);
     return toEdition(byNumber.get(created.number) as EditionRow);
   });
   return {

@@ -153,4 +153,8 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
   CREATE INDEX deliveries_by_email ON deliveries (email, edition);
   `,
+  // The editor's note an edition carries (JSON {ledgerKey, html, text}), for its segments and the archive.
+  `
+  ALTER TABLE editions ADD COLUMN note TEXT;
+  `,
 ];
