@@ -11,6 +11,7 @@ import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
 import { dryRunTransport, outboxTransport } from './transport/outbox.js';
 import { smtpClientTransport } from './transport/smtp-client/index.js';
+import { signingTransport } from './transport/signing.js';
 import type { Transport } from './transport/transport.js';
 
 /**
@@ -40,15 +41,17 @@ export interface AppOptions {
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
-  const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
+  const now = options.now ?? (() => new Date());
+  const transport = sendingTransport(config, now, options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config)));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
   return {
     config,
     store,
     transport,
-    now: options.now ?? (() => new Date()),
+    now,
     // Every line of a dry run says so, so a log collector never takes it for a real send.
-    logger: options.dryRun ? withFields(options.logger ?? createLogger(), { dryRun: true }) : (options.logger ?? createLogger()),
+    logger: options.dryRun ? withFields(logger, { dryRun: true }) : logger,
     signer: tokenSigner(config.secret ?? (await generatedSecret(store))),
     publication: {
       name: config.publicationName,
@@ -66,13 +69,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 }
 
+/** Where mail goes when nothing else is wired in: SMTP_URL, else the outbox. Unsigned: see sendingTransport. */
 export function defaultTransport(config: Config): Transport {
   if (!config.smtpUrl) return outboxTransport(join(config.dataDir, 'outbox'));
   return smtpClientTransport(config.smtpUrl, {
     maxConnections: config.smtpMaxConnections,
     ...(config.smtpRatePerSecond ? { ratePerSecond: config.smtpRatePerSecond } : {}),
     timeoutMs: config.smtpTimeoutSeconds * 1000,
+    connectTimeoutMs: config.smtpConnectTimeoutSeconds * 1000,
   });
+}
+
+/** The one transport messages leave through: CRLF line ends and, with DKIM configured, signed. */
+export function sendingTransport(config: Config, now: () => Date, inner: Transport = defaultTransport(config)): Transport {
+  return signingTransport(inner, config.dkim, now);
 }
 
 /**

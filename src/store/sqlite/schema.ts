@@ -109,4 +109,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
   `,
+  // An uncertain send (every byte sent, no answer) is resent once: how many resends, and what the
+  // first, uncertain attempt ended with, so the ledger keeps both attempts.
+  `
+  ALTER TABLE deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN first_uncertain TEXT;
+  `,
 ];
