@@ -181,3 +181,28 @@ describe('docs/delivery-faults.md against a real Postfix', () => {
     expect(await ROWS[fault]!()).toBe(documented);
   }, 30_000);
 });
+
+describe('the certificate is checked against the host in SMTP_URL, or ?servername=', () => {
+  const verify = async (port: number, query = '') => {
+    const transport = smtpClientTransport(`smtp://${credentials}@127.0.0.1:${port}${query}`, { maxConnections: 1, ca: postfix.certificates.ca, connectTimeoutMs: 5_000 });
+    try {
+      await transport.verify();
+      return 'accepted';
+    } catch (error) {
+      return (error as { code: string }).code;
+    } finally {
+      await transport.close();
+    }
+  };
+
+  it('an IP address is matched against the IP SANs: a certificate for 127.0.0.1 is accepted there, one for localhost is not', async () => {
+    expect(await verify(postfix.ports.tls)).toBe('accepted');
+    expect(await verify(postfix.ports.badCert)).toBe('SMTP_CERTIFICATE');
+  });
+
+  it('?servername= names the host the certificate must carry', async () => {
+    expect(await verify(postfix.ports.tls, '?servername=mx.example.test')).toBe('accepted');
+    expect(await verify(postfix.ports.tls, '?servername=other.example.test')).toBe('SMTP_CERTIFICATE');
+    expect(await verify(postfix.ports.badCert, '?servername=localhost')).toBe('accepted');
+  });
+});
