@@ -8,7 +8,7 @@ import { isDigestError } from '../errors.js';
 import { archiveRoutes } from './archive.js';
 import { createWebContext, type WebContext, type WebOptions } from './context.js';
 import { preferencesRoutes } from './preferences.js';
-import { sendPage } from './respond.js';
+import { badRequest, sendPage } from './respond.js';
 import { signupRoutes } from './signup.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 
@@ -69,6 +69,18 @@ function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebCon
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
   web.use('*', bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('The form was too large.', 413) }));
+  // A form body that cannot be parsed (multipart without a boundary, or cut short) is the sender's
+  // fault: 400 before any handler runs, so nothing changes. Hono keeps the parsed form for them.
+  web.use('*', async (c, next) => {
+    if (c.req.method === 'POST' && /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(c.req.header('content-type') ?? '')) {
+      const parsed = await c.req.parseBody().then(
+        () => true,
+        () => false,
+      );
+      if (!parsed) return badRequest(ctx, c, 'The form could not be read (a multipart body without its boundary, or cut short). Please send it again.');
+    }
+    await next();
+  });
   for (const add of options.routes ?? []) add(web);
   registerRoutes(web, ctx);
   web.notFound((c) => sendPage(ctx, c, 'message', 'Not found', { heading: 'Page not found', message: 'There is nothing at this address.' }, 404));
