@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { fillTokens, publicCopyValues } from '../render/personal.js';
 import type { Edition } from '../store/store.js';
-import { escapeHtml } from '../text.js';
+import { escapeXml } from '../text.js';
 import { formatLongDate } from '../time.js';
 import type { WebContext } from './context.js';
 import { sendPage } from './respond.js';
@@ -44,7 +44,7 @@ async function publicEditions(ctx: WebContext, limit: number): Promise<Edition[]
 }
 
 function atomFeed(ctx: WebContext, editions: Edition[]): string {
-  const x = escapeHtml;
+  const x = escapeXml;
   const updated = (editions[0]?.createdAt ?? new Date(0)).toISOString();
   const entries = editions.map((e) => {
     const url = ctx.link(`archive/${e.number}`);
