@@ -10,7 +10,8 @@ import { RecipientQueue } from './recipients.js';
  * take the same subscriber. More workers than connections keep every connection busy across batches. A
  * deferred message is retried within the run (exponential backoff with jitter, bounded attempts
  * and time budget); a run of consecutive failures trips the circuit breaker, which stops the run
- * and leaves the rest pending for the next one.
+ * and leaves the rest pending for the next one. An uncertain send is resent once on the same
+ * schedule, with the same Message-ID, and a few of them in one run stop it the same way.
  */
 export interface DeliverDeps extends AttemptDeps {
   /** Shutdown: stop taking recipients; those claimed but not yet sent are handed back to pending. */

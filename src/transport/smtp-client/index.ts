@@ -6,8 +6,8 @@ import { rateLimiter, SessionPool } from './pool.js';
 
 /**
  * The product's SMTP transport: its own small client over a pool of reused sessions, so that it
- * knows exactly whether a lost connection happened before or after the final dot, and sends the
- * pre-built message bytes as they are (no MIME work per message).
+ * can tell a message the server cannot have (deferred) from one it may have (uncertain; see
+ * message.ts), and sends the pre-built message bytes as they are (no MIME work per message).
  */
 export interface SmtpClientOptions {
   maxConnections: number;

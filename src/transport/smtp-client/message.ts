@@ -154,7 +154,7 @@ async function commit(session: SmtpConnection, message: Buffer, handOver: () => 
  *     with bytes it had not read (or they arrived after it closed), so it lacks the end: deferred;
  *   - every byte handed over, then an orderly close or silence: uncertain, the only honest answer.
  */
-export function lostAfterBody(
+function lostAfterBody(
   lost: ConnectionLost,
   write: { done: boolean; error?: Error | null | undefined },
   unflushed: number,
