@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what the tests need (dependencies, Debian's Chromium and Postfix), type-checks,
+# The whole test suite: installs what the tests need (dependencies, Debian's Chromium, Dovecot and Postfix), type-checks,
 # then runs every Vitest file. `npm test` runs this; so does CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/vitest ] || npm ci
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-dovecot.sh
 bash scripts/ensure-postfix.sh
 npx tsc --noEmit -p .
 npx vitest run "$@"

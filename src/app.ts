@@ -6,6 +6,7 @@ import { encodeText } from './mail/headers.js';
 import type { SenderInfo } from './mail/message.js';
 import { loadTemplates, type CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
+import { verpCodec, type Verp } from './bounces/verp.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
@@ -28,6 +29,10 @@ export interface App {
   publication: Publication;
   sender: SenderInfo;
   templates: () => Promise<CompiledTemplates>;
+  /** Set with BOUNCE_ADDRESS: signs and reads the per-delivery envelope senders. */
+  verp: Verp | undefined;
+  /** Where SNS signing certificates and subscription links may come from (the provider's https hosts). */
+  snsCertificateOrigins: RegExp;
   close(): Promise<void>;
 }
 
@@ -37,7 +42,12 @@ export interface AppOptions {
   transport?: Transport;
   now?: () => Date;
   logger?: Logger;
+  /** Tests serve their own SNS-style certificate from a loopback origin. */
+  snsCertificateOrigins?: RegExp;
 }
+
+/** Amazon SNS signs with certificates served only from these https hosts. */
+const SNS_ORIGINS = /^https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
@@ -45,6 +55,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const transport = sendingTransport(config, now, options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config)));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const secret = config.secret ?? (await generatedSecret(store));
+  const verp = config.bounces.address ? verpCodec(config.bounces.address, secret) : undefined;
   return {
     config,
     store,
@@ -52,7 +64,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     now,
     // Every line of a dry run says so, so a log collector never takes it for a real send.
     logger: options.dryRun ? withFields(logger, { dryRun: true }) : logger,
-    signer: tokenSigner(config.secret ?? (await generatedSecret(store))),
+    signer: tokenSigner(secret),
+    verp,
+    snsCertificateOrigins: options.snsCertificateOrigins ?? SNS_ORIGINS,
     publication: {
       name: config.publicationName,
       siteUrl: config.siteUrl,
@@ -60,7 +74,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       timezone: config.timezone,
       sender: { name: config.from.name || config.publicationName, email: config.from.address, postalAddress: config.postalAddress },
     },
-    sender: { from: { name: config.from.name || config.publicationName, address: config.from.address }, listId: `${encodeText(config.publicationName.replace(/[<>"]/g, ''))} <digest.${domain}>`, domain },
+    sender: {
+      from: { name: config.from.name || config.publicationName, address: config.from.address },
+      listId: `${encodeText(config.publicationName.replace(/[<>"]/g, ''))} <digest.${domain}>`,
+      domain,
+      ...(verp ? { envelopeFrom: (edition: number, subscriberId: number) => verp.address({ edition, subscriberId }) } : {}),
+    },
     templates: () => loadTemplates(config.templatesDir),
     async close() {
       await transport.close();

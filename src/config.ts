@@ -4,9 +4,10 @@ import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { checkAddress, parseMailbox, type Mailbox } from './mail/address.js';
 import type { DkimAlgorithm } from './mail/dkim.js';
-import { parseMailbox, type Mailbox } from './mail/address.js';
 import type { Cadence } from './render/view-model.js';
 
 /**
@@ -39,6 +40,19 @@ const smtpUrl = z
   .string()
   .url('must be an SMTP URL such as smtp://user:pass@host:587 or smtps://host:465')
   .refine((v) => /^smtps?:\/\//i.test(v), 'must start with smtp:// or smtps://');
+
+/** The bounce mailbox: a bare address whose name part has no "+", which VERP uses as its separator. */
+const bounceAddress = z.string().transform((value, ctx): string => {
+  const checked = checkAddress(value);
+  if (checked.ok && !checked.address.split('@')[0]?.includes('+')) return checked.address;
+  ctx.addIssue({ code: 'custom', message: checked.ok ? 'must not contain "+" before the @ (VERP adds "+<id>" there)' : `${checked.reason}; write it as bounces@example.org` });
+  return z.NEVER;
+});
+
+const imapUrl = z
+  .string()
+  .url('must be an IMAP URL such as imaps://user:pass@mail.example.org/INBOX')
+  .refine((v) => /^imaps?:\/\//i.test(v), 'must start with imap:// or imaps://');
 
 const oneLine = z.string().max(200).refine((v) => !/[\r\n]/.test(v), 'must be a single line');
 
@@ -78,6 +92,22 @@ const schema = z.object({
   TRUST_PROXY: optional(z.enum(['true', 'false']).default('false')),
   SAMPLE_SUBSCRIBERS: optional(z.string().default('./samples/subscribers.csv')),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).optional()),
+  FEEDS: optional(z.string().max(20_000).optional()),
+  FEEDS_FILE: optional(z.string().optional()),
+  FEEDS_TIMEOUT_SECONDS: optional(z.coerce.number().positive().max(300).default(20)),
+  FEEDS_MAX_MB: optional(z.coerce.number().positive().max(100).default(5)),
+  BOUNCE_ADDRESS: optional(bounceAddress.optional()),
+  BOUNCE_SMTP_PORT: optional(int(0, 65535).default(2525)),
+  BOUNCE_SMTP_HOST: optional(z.string().default('127.0.0.1')),
+  BOUNCE_MAX_MESSAGE_BYTES: optional(int(10_000, 100_000_000).default(10_000_000)),
+  BOUNCE_IMAP_URL: optional(imapUrl.optional()),
+  BOUNCE_IMAP_PROCESSED_FOLDER: optional(oneLine.default('Processed')),
+  BOUNCE_IMAP_POLL_SECONDS: optional(int(5, 86_400).default(60)),
+  BOUNCE_SOFT_LIMIT: optional(int(1, 1000).default(3)),
+  BOUNCE_SOFT_WINDOW_DAYS: optional(int(1, 3650).default(30)),
+  BOUNCE_SES_TOPIC_ARN: optional(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:bounces').optional()),
+  BOUNCE_POSTMARK_CREDENTIALS: optional(z.string().regex(/^[^:\s]+:\S{16,}$/, 'must be user:password for the webhook URL, the password at least 16 characters').optional()),
+  BOUNCE_MAILGUN_SIGNING_KEY: optional(z.string().min(16, 'must be the HTTP webhook signing key from the Mailgun dashboard').optional()),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -127,19 +157,43 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     sampleSubscribers: resolve(cwd, env.SAMPLE_SUBSCRIBERS as string),
     /** From the environment or .env; info when unset. */
     logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
+    /** Blog feeds read as a second post source (FEEDS and the feeds file); empty: Markdown posts only. */
+    feeds: [] as FeedSource[],
+    feedsFile: feedsFilePath(env.FEEDS_FILE as string | undefined, env.POSTS_DIR as string, cwd),
+    /** Per feed request, body included. */
+    feedTimeoutMs: Math.round((env.FEEDS_TIMEOUT_SECONDS as number) * 1000),
+    /** A feed larger than this (after decompression) is refused. */
+    feedMaxBytes: Math.round((env.FEEDS_MAX_MB as number) * 1024 * 1024),
+    bounces: {
+      /** Set: every delivery's envelope sender is a signed VERP address at this mailbox's domain. */
+      address: env.BOUNCE_ADDRESS as string | undefined,
+      smtpPort: env.BOUNCE_SMTP_PORT as number,
+      smtpHost: env.BOUNCE_SMTP_HOST as string,
+      maxMessageBytes: env.BOUNCE_MAX_MESSAGE_BYTES as number,
+      imapUrl: env.BOUNCE_IMAP_URL as string | undefined,
+      imapProcessedFolder: env.BOUNCE_IMAP_PROCESSED_FOLDER as string,
+      imapPollSeconds: env.BOUNCE_IMAP_POLL_SECONDS as number,
+      softLimit: env.BOUNCE_SOFT_LIMIT as number,
+      softWindowDays: env.BOUNCE_SOFT_WINDOW_DAYS as number,
+      sesTopicArn: env.BOUNCE_SES_TOPIC_ARN as string | undefined,
+      postmarkCredentials: env.BOUNCE_POSTMARK_CREDENTIALS as string | undefined,
+      mailgunSigningKey: env.BOUNCE_MAILGUN_SIGNING_KEY as string | undefined,
+    },
   };
 }
 
 /** Variables whose values are never echoed back in an error, even when they are wrong. */
-const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL']);
+const SECRET_VARIABLES = new Set(['DIGEST_SECRET', 'SMTP_URL', 'BOUNCE_IMAP_URL', 'BOUNCE_POSTMARK_CREDENTIALS', 'BOUNCE_MAILGUN_SIGNING_KEY']);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const merged = { ...readDotEnv(cwd, env), ...env };
   const parsed = schema.safeParse(merged);
   const problems = parsed.success ? [] : describeIssues(parsed.error.issues, merged);
   problems.push(...crossChecks(merged));
+  const feeds = readFeedSources(merged, cwd);
+  problems.push(...feeds.problems);
   if (!parsed.success || problems.length > 0) throw invalidConfig(problems);
-  return toConfig(parsed.data, cwd);
+  return { ...toConfig(parsed.data, cwd), feeds: feeds.sources };
 }
 
 /** One plain line per variable (the first problem found with it), its value unless secret. */

@@ -3,7 +3,9 @@ import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
 import { withSendLease } from './deliver/lease.js';
-import { collectPosts } from './posts/collect.js';
+import { newFeeds } from './feeds/collect.js';
+import { gatherPosts } from './feeds/gather.js';
+import type { FeedReport } from './feeds/refresh.js';
 import type { ContentProblem, Post } from './posts/post.js';
 import type { Cadence } from './render/view-model.js';
 import { selectNew, type Selection } from './select.js';
@@ -11,7 +13,7 @@ import type { Delivery, Edition } from './store/store.js';
 
 /**
  * One send, stage by stage:
- *   1. collect posts            posts/collect.ts
+ *   1. collect posts            posts/collect.ts, and feed items   feeds/gather.ts (fetch → store → posts)
  *   2. select what is new        select.ts
  *   3. build the view model      render/view-model.ts
  *   4. Handlebars → MJML         render/templates.ts, render/render-digest.ts
@@ -19,6 +21,9 @@ import type { Delivery, Edition } from './store/store.js';
  *   6. record the edition        edition/create-edition.ts
  *   7. personalise per subscriber (token substitution)  mail/message.ts
  *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts
+ *      (with BOUNCE_ADDRESS, each from its own signed VERP envelope sender: bounces/verp.ts)
+ * After the send, bounces and complaints come back (bounces/: listener, mailbox, webhooks) and
+ * mark readers bounced or unsubscribed, so stage 8 of the next edition skips them.
  * An edition left unfinished by a crash is resumed first, with the content it was created with.
  */
 export interface SendOptions {
@@ -40,6 +45,8 @@ export interface SendReport {
   resumed: boolean;
   problems: ContentProblem[];
   selection: Selection | undefined;
+  /** One per configured feed, fetched before this run (empty when resuming or without feeds). */
+  feeds: FeedReport[];
   tally: Tally;
   recovered: { requeued: number; uncertain: number };
   /** True when every recipient of the edition has a final state. */
@@ -57,12 +64,12 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
   await app.transport.verify();
   return withSendLease(app.store, app.now, async () => {
     const open = await app.store.openEdition(options.cadence);
-    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined }, options);
+    if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined, feeds: [] }, options);
     if (options.resumeOnly || options.signal?.aborted || (options.tickKey && (await app.store.findEditionByTick(options.cadence, options.tickKey)))) {
-      return { edition: undefined, resumed: false, problems: [], selection: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
+      return { edition: undefined, resumed: false, problems: [], selection: undefined, feeds: [], tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     }
-    const { problems, selection } = await planEdition(app, options.cadence);
-    const base = { edition: undefined, resumed: false, problems, selection, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
+    const { problems, selection, feeds } = await planEdition(app, options.cadence);
+    const base = { edition: undefined, resumed: false, problems, selection, feeds, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
     if (selection.included.length === 0) return base;
     const templates = await app.templates();
     const edition = await createEdition(
@@ -71,27 +78,29 @@ export async function runSend(app: App, options: SendOptions): Promise<SendRepor
     );
     if (!edition) return base;
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
-    return deliver(app, edition, { resumed: false, problems, selection }, options);
+    return deliver(app, edition, { resumed: false, problems, selection, feeds }, options);
   });
 }
 
 /** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
-export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection }> {
-  const { posts, problems } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
+export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[] }> {
+  const { posts, problems, feeds, feedReports } = await gatherPosts(app, { refresh: true });
   for (const problem of problems.filter((p) => p.severity === 'error')) {
     app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
   }
+  const ledger = await app.store.postLedger(cadence);
   const selection = selectNew({
     posts,
-    ledger: await app.store.postLedger(cadence),
+    ledger,
     now: app.now(),
     maxPosts: app.config.maxPosts,
     isFirstEdition: !(await app.store.hasEditions(cadence)),
+    newFeeds: newFeeds(feeds, ledger),
   });
-  return { posts, problems, selection };
+  return { posts, problems, selection, feeds: feedReports };
 }
 
-async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection'>, options: SendOptions): Promise<SendReport> {
+async function deliver(app: App, edition: Edition, context: Pick<SendReport, 'resumed' | 'problems' | 'selection' | 'feeds'>, options: SendOptions): Promise<SendReport> {
   const result = await runDelivery(app, edition, { signal: options.signal, progress: options.progress, tuning: options.tuning });
   if (context.resumed) app.logger.info('edition.resumed', { edition: edition.number, ...result.recovered });
   return { edition, ...context, ...result };

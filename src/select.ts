@@ -27,9 +27,14 @@ export interface SelectInput {
   now: Date;
   maxPosts: number;
   isFirstEdition: boolean;
+  /**
+   * Feeds (by URL) this cadence has never carried an item of: their first edition takes at most
+   * `maxPosts` of their newest items, and the older ones count as already published.
+   */
+  newFeeds?: ReadonlySet<string>;
 }
 
-export function selectNew({ posts, ledger, now, maxPosts, isFirstEdition }: SelectInput): Selection {
+export function selectNew({ posts, ledger, now, maxPosts, isFirstEdition, newFeeds = new Set() }: SelectInput): Selection {
   const leftOut: Selection['leftOut'] = [];
   const candidates: Post[] = [];
   for (const post of posts) {
@@ -40,11 +45,30 @@ export function selectNew({ posts, ledger, now, maxPosts, isFirstEdition }: Sele
     else candidates.push(post);
   }
   candidates.sort(newestFirst);
-  const included = candidates.slice(0, maxPosts);
-  const rest = candidates.slice(maxPosts);
+  const { kept, history } = feedHistory(candidates, newFeeds, maxPosts);
+  for (const post of history) leftOut.push({ post, reason: { kind: 'before-first-edition' } });
+  const included = kept.slice(0, maxPosts);
+  const rest = kept.slice(maxPosts);
   // Past the limit, later posts wait for the next edition; on the very first run they are history.
   for (const post of rest) leftOut.push({ post, reason: isFirstEdition ? { kind: 'before-first-edition' } : { kind: 'over-limit' } });
-  return { included, leftOut, baseline: isFirstEdition ? rest : [] };
+  return { included, leftOut, baseline: [...history, ...(isFirstEdition ? rest : [])] };
+}
+
+/** A newly added feed brings at most `maxPosts` of its newest items; its older history is never sent. */
+function feedHistory(sorted: Post[], newFeeds: ReadonlySet<string>, maxPosts: number): { kept: Post[]; history: Post[] } {
+  const kept: Post[] = [];
+  const history: Post[] = [];
+  const taken = new Map<string, number>();
+  for (const post of sorted) {
+    const feed = post.source?.feedUrl;
+    if (feed === undefined || !newFeeds.has(feed)) kept.push(post);
+    else {
+      const count = taken.get(feed) ?? 0;
+      taken.set(feed, count + 1);
+      (count < maxPosts ? kept : history).push(post);
+    }
+  }
+  return { kept, history };
 }
 
 export function newestFirst(a: Post, b: Post): number {

@@ -43,7 +43,8 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
   let committing = false;
   const beforeCommit = async () => (committing = await deps.store.markAwaiting(edition.number, subscriber.id, messageId, deps.now()));
   try {
-    return await deps.transport.send({ from: deps.sender.from.address, to: subscriber.email, messageId }, message, beforeCommit);
+    const from = deps.sender.envelopeFrom?.(edition.number, subscriber.id) ?? deps.sender.from.address;
+    return await deps.transport.send({ from, to: subscriber.email, messageId }, message, beforeCommit);
   } catch (error) {
     const reason = messageOf(error);
     // A transport that throws: retried later, unless it had already started committing the message.

@@ -1,5 +1,6 @@
 import type { App } from '../app.js';
 import { compileMessage, newMessageId, personalize } from '../mail/message.js';
+import type { FeedReport } from '../feeds/refresh.js';
 import { planEdition } from '../pipeline.js';
 import type { ContentProblem, Post } from '../posts/post.js';
 import { fillTokens, personalValuesFor } from '../render/personal.js';
@@ -44,10 +45,12 @@ export interface PreviewResult {
   problems: ContentProblem[];
   /** Posts of the edition outside the previewed topics. */
   outsideTopics: Post[];
+  /** One per configured feed, fetched for this preview. */
+  feeds: FeedReport[];
 }
 
 export async function previewMessage(app: App, input: PreviewInput): Promise<PreviewResult> {
-  const { selection, problems } = await planEdition(app, input.cadence);
+  const { selection, problems, feeds } = await planEdition(app, input.cadence);
   const subscriber = input.email ? await app.store.findSubscriber(input.email) : undefined;
   const reader = input.testRecipient
     ? { id: 0, email: input.testRecipient, name: subscriber?.name ?? '' }
@@ -58,7 +61,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
     input.categories ? { categories: input.categories } : { categories: subscriber?.categories ?? [], excludedCategories: subscriber?.excludedCategories ?? [] },
   );
   const outsideTopics = selection.included.filter((post) => !choice?.posts.includes(post));
-  if (!choice) return { message: undefined, selection, problems, outsideTopics };
+  if (!choice) return { message: undefined, selection, problems, outsideTopics, feeds };
   const number = await app.store.nextEditionNumber();
   const view = buildViewModel({ number, cadence: input.cadence, date: app.now() }, choice.posts, app.publication);
   const digest = await renderDigest(await app.templates(), view);
@@ -78,5 +81,5 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
     messageId,
     warnings: rendered.warnings,
   };
-  return { message, selection, problems, outsideTopics };
+  return { message, selection, problems, outsideTopics, feeds };
 }

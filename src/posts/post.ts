@@ -11,8 +11,17 @@ export interface Post {
   url: string;
   image?: { src: string; alt: string | undefined };
   draft: boolean;
-  /** Path relative to the posts folder, for messages. */
+  /** Path relative to the posts folder, for messages; for a feed item, `feed: <name>`. */
   file: string;
+  /** Where the post came from when not a Markdown file in the posts folder. */
+  source?: PostSource;
+}
+
+/** A feed item: which configured feed it came from (its URL is its identity, the name is for people). */
+export interface PostSource {
+  kind: 'feed';
+  feedUrl: string;
+  feedName: string;
 }
 
 /** Something wrong with one post file, pinned to a line so an editor can jump to it. */

@@ -2,6 +2,7 @@ import { createApp, type App } from '../app.js';
 import { enabledCadences, type Config } from '../config.js';
 import { previewMessage, type PreviewInput, type PreviewResult } from '../edition/preview-message.js';
 import { isDigestError, messageOf } from '../errors.js';
+import { feedWarnings } from '../feeds/gather.js';
 import { silentLogger } from '../logger.js';
 import { checkAddress } from '../mail/address.js';
 import { formatProblem } from '../posts/post.js';
@@ -100,7 +101,8 @@ export async function buildModel(loadConfig: () => Config, query: PreviewQuery):
     model.topics = allTopics(result);
     model.leftOut = leftOutItems(result, config.timezone);
     const message = result.message;
-    if (message) model.findings = preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl });
+    const feeds = feedWarnings(result.feeds).map((text) => ({ check: 'feeds' as const, level: 'warning' as const, message: `${text}.` }));
+    model.findings = [...feeds, ...(message ? preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl }) : [])];
   } catch (error) {
     model.error = toPageError(error);
   } finally {

@@ -39,7 +39,7 @@ ${message ? messageView(message, model) : model.error ? '' : nothingToSend()}
 <aside>
 ${sendTestPanel(model)}
 <div id="app-side" data-live-region>
-${message ? findingsPanel(model.findings) : ''}
+${message || model.findings.length > 0 ? findingsPanel(model.findings) : ''}
 ${message ? includedPanel(message) : ''}
 ${model.result ? leftOutPanel(model.leftOut) : ''}
 </div>

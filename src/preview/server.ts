@@ -70,7 +70,7 @@ export async function startPreviewServer(options: PreviewServerOptions): Promise
 }
 
 function targetsOf(config: Config, envFile: string): WatchTargets {
-  return { postsDir: config.postsDir, templatesDir: config.templatesDir, envFile };
+  return { postsDir: config.postsDir, templatesDir: config.templatesDir, envFile, feedsFile: config.feedsFile };
 }
 
 /** Listens on `wanted`, or the next free port after it. */

@@ -10,6 +10,8 @@ export interface WatchTargets {
   postsDir: string;
   templatesDir: string;
   envFile: string;
+  /** feeds.yaml (FEEDS_FILE): a changed feed list or filter reloads too. */
+  feedsFile?: string;
 }
 
 export interface Watcher {
@@ -44,6 +46,7 @@ export function watchSources(targets: WatchTargets, onChange: (files: string[]) 
       tryWatch(next.postsDir, true, (name) => fire(`posts/${name}`)),
       tryWatch(next.templatesDir, true, (name) => fire(`templates/${name}`)),
       tryWatch(dirname(next.envFile), false, (name) => name === envName && fire(envName)),
+      ...(next.feedsFile ? [watchFile(next.feedsFile, fire)] : []),
     ].filter((w): w is FSWatcher => w !== undefined);
   };
   start(targets);
@@ -55,6 +58,12 @@ export function watchSources(targets: WatchTargets, onChange: (files: string[]) 
       watchers = [];
     },
   };
+}
+
+/** A single file, through its folder (saved by rename, or created later). */
+function watchFile(file: string, fire: (name: string) => void): FSWatcher | undefined {
+  const name = basename(file);
+  return tryWatch(dirname(file), false, (changed) => changed === name && fire(name));
 }
 
 function tryWatch(dir: string, recursive: boolean, onEvent: (name: string) => void): FSWatcher | undefined {

@@ -189,7 +189,118 @@ export interface LeaseStore {
   leaseInfo(name: string): Promise<(LeaseHolder & { expiresAt: Date; acquiredAt: Date }) | undefined>;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore {
+export type BounceKind = 'hard' | 'soft' | 'complaint';
+export type BounceSource = 'smtp' | 'imap' | 'file' | 'ses' | 'postmark' | 'mailgun';
+
+/** One bounce or complaint, tied to the delivery it is about. */
+export interface NewBounceEvent {
+  /** Unique per real-world event (report Message-ID + recipient, provider event id): a replay is a no-op. */
+  key: string;
+  kind: BounceKind;
+  source: BounceSource;
+  edition: number | null;
+  subscriberId: number;
+  email: string;
+  /** Enhanced status code (5.1.1) or the provider's type (Permanent, HardBounce, abuse). */
+  status: string | null;
+  /** The raw reason as received (diagnostic code, feedback type), capped in length. */
+  reason: string;
+  receivedAt: Date;
+}
+
+export interface BounceEvent extends NewBounceEvent {
+  id: number;
+  /** True when this event changed the subscriber's status. */
+  statusChanged: boolean;
+}
+
+/**
+ * What an event does to its subscriber, applied in the same transaction as the insert and only
+ * when the event is new: `markAs` from active or pending; with `softLimit`, only once that many
+ * soft events (this one included) arrived since `since`.
+ */
+export interface BounceRule {
+  markAs: Extract<SubscriberStatus, 'bounced' | 'unsubscribed'>;
+  softLimit?: { count: number; since: Date };
+}
+
+export interface BounceCounts {
+  hard: number;
+  soft: number;
+  complaints: number;
+}
+
+/** The delivery an event is about, found from what a report carries. */
+export interface DeliveryRef {
+  edition: number;
+  subscriberId: number;
+  email: string;
+}
+
+export interface BounceStore {
+  recordBounce(event: NewBounceEvent, rule: BounceRule): Promise<{ recorded: boolean; statusChanged: boolean }>;
+  /** Newest first. */
+  listBounces(limit: number): Promise<BounceEvent[]>;
+  /** Per edition, for the editions asked (missing ones count zero). */
+  bounceCounts(editions: number[]): Promise<Map<number, BounceCounts>>;
+  /** By our Message-ID (angle brackets included), or the latest sent delivery to an address. */
+  findDelivery(by: { messageId: string } | { email: string }): Promise<DeliveryRef | undefined>;
+  /** The delivery row for a VERP id, if it exists. */
+  getDeliveryRef(edition: number, subscriberId: number): Promise<DeliveryRef | undefined>;
+}
+
+/** What the last fetch of a feed gave: a new document, the same one (304), or a failure. */
+export type FeedResult = 'ok' | 'not-modified' | 'error';
+
+export interface FeedRecord {
+  url: string;
+  /** The feed's own title, from its last document. */
+  title: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  fetchedAt: Date;
+  result: FeedResult;
+  error: string | null;
+  /** When a document was last read from it (ok or not-modified): how old the kept items are. */
+  okAt: Date | null;
+  /** Items kept for it (every item ever seen, as last fetched). */
+  itemCount: number;
+}
+
+/** One item of a fetched document, before the store gives it its slug. */
+export interface FeedItemInput {
+  /** Identity within the feed: GUID/id, else the link. Never changes for one item. */
+  key: string;
+  /** Preferred slug (from the title); the store makes it unique once, on first sight, and keeps it. */
+  slugBase: string;
+  /** The item as a post, without its slug; `date` null when the feed gives none (first sight is used). */
+  post: Omit<Post, 'slug' | 'date'> & { date: Date | null };
+}
+
+export interface FeedFetch {
+  url: string;
+  at: Date;
+  result: FeedResult;
+  error?: string;
+  etag?: string | null;
+  lastModified?: string | null;
+  title?: string | null;
+}
+
+export interface FeedStore {
+  listFeeds(): Promise<FeedRecord[]>;
+  getFeed(url: string): Promise<FeedRecord | undefined>;
+  /**
+   * Records one fetch. With `items` (a new document), upserts them by (feed, key) in the same
+   * transaction: a new item gets a slug unused by any feed item and not in `reservedSlugs`; a known
+   * one keeps its slug and first-seen time whatever changed in it.
+   */
+  recordFeedFetch(fetch: FeedFetch, items?: FeedItemInput[], reservedSlugs?: ReadonlySet<string>): Promise<void>;
+  /** Every item kept for the feed, as last fetched, with its permanent slug. */
+  feedItems(url: string): Promise<{ key: string; post: Post; firstSeenAt: Date }[]>;
+}
+
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, LeaseStore, TickStore, FeedStore, BounceStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   close(): Promise<void>;

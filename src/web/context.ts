@@ -3,7 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { App } from '../app.js';
 import { enabledCadences } from '../config.js';
-import { collectPosts } from '../posts/collect.js';
+import { gatherPosts } from '../feeds/gather.js';
 import type { Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
 import type { TokenPurpose } from '../tokens.js';
@@ -96,7 +96,8 @@ export function createWebContext(app: App, options: WebOptions = {}): WebContext
 }
 
 async function loadTopics(app: App): Promise<{ all: string[]; picker: string[] }> {
-  const { posts } = await collectPosts(app.config.postsDir, { timezone: app.config.timezone, siteUrl: app.config.siteUrl });
+  // Feed items as last fetched (a page view never waits for a feed).
+  const { posts } = await gatherPosts(app, { refresh: false });
   const byKey = new Map<string, string>();
   const carriedBy = new Map<string, number>();
   for (const post of posts) {

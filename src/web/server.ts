@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../app.js';
 import { isDigestError } from '../errors.js';
+import { webhookRoutes } from '../bounces/webhooks/routes.js';
 import { archiveRoutes } from './archive.js';
 import { createWebContext, type WebContext, type WebOptions } from './context.js';
 import { preferencesRoutes } from './preferences.js';
@@ -54,6 +55,7 @@ export function registerRoutes(web: Hono, ctx: WebContext): void {
   unsubscribeRoutes(web, ctx);
   preferencesRoutes(web, ctx);
   archiveRoutes(web, ctx);
+  webhookRoutes(web, ctx.app);
 }
 
 function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebContext } {
@@ -68,11 +70,15 @@ function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebCon
     if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', PAGE_CSP);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
-  web.use('*', bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('The form was too large.', 413) }));
+  const formLimit = bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('The form was too large.', 413) });
+  // Provider webhooks carry reports larger than a form; their routes set their own limit.
+  web.use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : formLimit(c, next)));
   // A form body that cannot be parsed (multipart without a boundary, or cut short) is the sender's
   // fault: 400 before any handler runs, so nothing changes. Hono keeps the parsed form for them.
+  // (Webhooks read their own bodies under their own limit.)
   web.use('*', async (c, next) => {
-    if (c.req.method === 'POST' && /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(c.req.header('content-type') ?? '')) {
+    const form = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(c.req.header('content-type') ?? '');
+    if (c.req.method === 'POST' && form && !c.req.path.startsWith('/webhooks/')) {
       const parsed = await c.req.parseBody().then(
         () => true,
         () => false,

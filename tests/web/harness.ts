@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import type { App } from '../../src/app.js';
 import { startWebServer, type RunningWebServer, type WebServerOptions } from '../../src/web/server.js';
 import { startSmtpServer, type Received, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * One real web server on 127.0.0.1 with PUBLIC_URL set to its own address, a real in-process SMTP
@@ -67,16 +67,6 @@ export async function startWebHarness(env: Record<string, string> = {}, options:
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The first link in a text body that starts with `prefix`. */
 export function linkIn(text: string | undefined, prefix: string): string {

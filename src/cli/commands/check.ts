@@ -1,9 +1,11 @@
 import { basename } from 'node:path';
-import { createApp } from '../../app.js';
+import { createApp, type App } from '../../app.js';
 import type { Config } from '../../config.js';
 import { isDigestError } from '../../errors.js';
 import { loadDkimSigner } from '../../mail/dkim.js';
-import { collectPosts } from '../../posts/collect.js';
+import { feedWarnings, gatherPosts } from '../../feeds/gather.js';
+import type { FeedReport } from '../../feeds/refresh.js';
+import { silentLogger } from '../../logger.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
 import { buildViewModel } from '../../render/view-model.js';
@@ -21,16 +23,32 @@ export const checkCommand: Command = {
     const config = loadConfig();
     const keyErrors = checkDkimKey(config, out);
     out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
-    const { posts, problems } = await collectPosts(config.postsDir, { timezone: config.timezone, siteUrl: config.siteUrl });
-    const errors = problems.filter((p) => p.severity === 'error');
-    for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
-    out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
-    const templateErrors = await checkTemplates(config, posts, out);
-    const failed = keyErrors + errors.length + templateErrors;
-    out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
-    return failed === 0 ? 0 : 1;
+    // A dry-run app: feeds are fetched into an in-memory copy of the database, nothing is recorded.
+    const app = await createApp(config, { dryRun: true, logger: silentLogger });
+    try {
+      const { posts, problems, feedReports } = await gatherPosts(app, { refresh: true });
+      const errors = problems.filter((p) => p.severity === 'error');
+      for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
+      printFeeds(feedReports, out);
+      out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
+      const templateErrors = await checkTemplates(app, posts, out);
+      const failed = keyErrors + errors.length + templateErrors;
+      out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
+      return failed === 0 ? 0 : 1;
+    } finally {
+      await app.close();
+    }
   },
 };
+
+/** A feed that is down is a warning, not a failure: its kept items (if any) are still sent. */
+function printFeeds(reports: FeedReport[], out: (line: string) => void): void {
+  if (reports.length === 0) return;
+  for (const warning of feedWarnings(reports)) out(`warning: ${warning}`);
+  for (const report of reports) for (const problem of report.itemProblems) out(`warning: feed "${report.name}": ${problem}`);
+  const read = reports.filter((r) => r.result !== 'error').length;
+  out(`Feeds: ${read} of ${reports.length} read, ${reports.reduce((sum, r) => sum + r.items, 0)} items kept`);
+}
 
 /** Loads the DKIM key as a send would, so a missing or non-PEM file is found before sending. */
 function checkDkimKey(config: Config, out: (line: string) => void): number {
@@ -46,8 +64,8 @@ function checkDkimKey(config: Config, out: (line: string) => void): number {
 }
 
 /** Compiles the templates and renders them against the real posts, as a send would. */
-async function checkTemplates(config: Config, posts: Post[], out: (line: string) => void): Promise<number> {
-  const app = await createApp(config, { dryRun: true });
+async function checkTemplates(app: App, posts: Post[], out: (line: string) => void): Promise<number> {
+  const { config } = app;
   try {
     const templates = await app.templates();
     const sample = posts.length > 0 ? posts.slice(0, config.maxPosts) : [];
@@ -59,7 +77,5 @@ async function checkTemplates(config: Config, posts: Post[], out: (line: string)
     if (!isDigestError(error)) throw error;
     out(`error: ${error.message}`);
     return 1;
-  } finally {
-    await app.close();
   }
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { runSend, type SendReport } from '../../pipeline.js';
+import { feedWarnings } from '../../feeds/gather.js';
 import { formatProblem } from '../../posts/post.js';
 import { CADENCES, type Cadence } from '../../render/view-model.js';
 import { describeReason } from '../../select.js';
@@ -34,6 +35,7 @@ export function parseCadence(value: string | undefined): Cadence {
 }
 
 function printReport(report: SendReport, out: (line: string) => void, options: { dryRun: boolean; destination: string }): void {
+  for (const warning of feedWarnings(report.feeds)) out(`Warning: ${warning}`);
   for (const problem of report.problems.filter((p) => p.severity === 'error')) out(`Skipped post: ${formatProblem(problem)}`);
   const { edition, tally } = report;
   if (!edition) {

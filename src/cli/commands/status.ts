@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
+import { describeStats } from '../../bounces/stats.js';
 import { configuredSchedules } from '../../schedule/cadences.js';
 import { collectHealth, type Health } from '../../schedule/health.js';
 import type { DeliveryState } from '../../store/store.js';
@@ -39,8 +40,13 @@ function printHealth(health: Health, out: (line: string) => void): void {
     const tick = s.lastTick ? `; last tick ${s.lastTick.tick}: ${s.lastTick.outcome}${s.lastTick.edition ? ` (#${s.lastTick.edition})` : ''}` : '; no tick yet';
     out(`Schedule ${s.cadence}: "${s.expression}" in ${s.timezone}, next ${s.next}${tick}`);
   }
+  for (const b of health.bounces) out(`Bounces #${b.edition}: ${describeStats(b)}`);
   out(`Deferred: ${health.deferred} · Uncertain: ${health.uncertain} · Unfinished editions: ${health.unfinishedEditions.length ? health.unfinishedEditions.map((n) => `#${n}`).join(', ') : 'none'}`);
   out(describeLease(health.lease));
+  for (const feed of health.feeds) {
+    const result = feed.result === 'error' ? `error: ${feed.error ?? ''}${feed.lastRead ? ` (last read ${feed.lastRead})` : ''}` : feed.result;
+    out(`Feed ${feed.name} (${feed.url}): ${feed.lastFetch ? `last fetch ${feed.lastFetch}: ${result}` : 'never fetched'}; ${feed.items} item(s)`);
+  }
 }
 
 /** Claimed (sending) or about to be committed (awaiting): either may already be with the server. */

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Store } from '../store.js';
+import { bounceStore } from './bounces.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
+import { feedStore } from './feeds.js';
 import { guardStore } from './guard.js';
 import { leaseStore } from './leases.js';
 import { openDatabase, snapshotDatabase, type Db } from './open.js';
@@ -26,6 +28,8 @@ function storeOver(db: Db): Store {
     ...deliveryStore(db),
     ...leaseStore(db),
     ...tickStore(db),
+    ...feedStore(db),
+    ...bounceStore(db),
     async getMeta(key) {
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     },

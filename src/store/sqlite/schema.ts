@@ -109,6 +109,50 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE subscribers ADD COLUMN excluded_categories TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE subscribers ADD COLUMN pending_choices TEXT;
   `,
+  // Feeds as a post source: the last fetch of each feed (for conditional GET and status), and every
+  // item seen, keyed by its identity in the feed, with the slug it was given once and keeps.
+  `
+  CREATE TABLE feeds (
+    url TEXT PRIMARY KEY,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at INTEGER NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('ok', 'not-modified', 'error')),
+    error TEXT,
+    ok_at INTEGER
+  );
+  CREATE TABLE feed_items (
+    feed_url TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    slug TEXT NOT NULL UNIQUE,
+    post TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (feed_url, item_key)
+  );
+  `,
+  // Bounces and complaints: one row per event (event_key makes a replay a no-op), and lookups
+  // from a report's Message-ID or address back to the delivery it is about.
+  `
+  CREATE TABLE bounce_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+    source TEXT NOT NULL,
+    edition INTEGER,
+    subscriber_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT,
+    reason TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    status_changed INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX bounce_events_by_subscriber ON bounce_events (subscriber_id, kind, received_at);
+  CREATE INDEX bounce_events_by_edition ON bounce_events (edition, kind);
+  CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+  CREATE INDEX deliveries_by_email ON deliveries (email, edition);
+  `,
   // An uncertain send (every byte sent, no answer) is resent once: how many resends, and what the
   // first, uncertain attempt ended with, so the ledger keeps both attempts.
   `
