@@ -13,6 +13,7 @@ import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
 import { dryRunTransport, outboxTransport } from './transport/outbox.js';
 import { smtpClientTransport } from './transport/smtp-client/index.js';
+import { signingTransport } from './transport/signing.js';
 import type { Transport } from './transport/transport.js';
 
 /**
@@ -54,18 +55,19 @@ const SNS_ORIGINS = /^https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = openSqliteStore(config.dataDir, { snapshot: options.dryRun === true });
-  const baseLogger = options.logger ?? createLogger();
-  const transport = options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config));
+  const now = options.now ?? (() => new Date());
+  const transport = sendingTransport(config, now, options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config)));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
-  const secret = config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : baseLogger, config.dataDir));
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const secret = config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : logger, config.dataDir));
   const verp = config.bounces.address ? verpCodec(config.bounces.address, secret) : undefined;
   return {
     config,
     store,
     transport,
-    now: options.now ?? (() => new Date()),
+    now,
     // Every line of a dry run says so, so a log collector never takes it for a real send.
-    logger: options.dryRun ? withFields(baseLogger, { dryRun: true }) : baseLogger,
+    logger: options.dryRun ? withFields(logger, { dryRun: true }) : logger,
     signer: tokenSigner(secret),
     verp,
     snsCertificateOrigins: options.snsCertificateOrigins ?? SNS_ORIGINS,
@@ -92,13 +94,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 }
 
+/** Where mail goes when nothing else is wired in: SMTP_URL, else the outbox. Unsigned: see sendingTransport. */
 export function defaultTransport(config: Config): Transport {
   if (!config.smtpUrl) return outboxTransport(join(config.dataDir, 'outbox'));
   return smtpClientTransport(config.smtpUrl, {
     maxConnections: config.smtpMaxConnections,
     ...(config.smtpRatePerSecond ? { ratePerSecond: config.smtpRatePerSecond } : {}),
     timeoutMs: config.smtpTimeoutSeconds * 1000,
+    connectTimeoutMs: config.smtpConnectTimeoutSeconds * 1000,
   });
+}
+
+/** The one transport messages leave through: CRLF line ends and, with DKIM configured, signed. */
+export function sendingTransport(config: Config, now: () => Date, inner: Transport = defaultTransport(config)): Transport {
+  return signingTransport(inner, config.dkim, now);
 }
 
 /**

@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { feedsFilePath, readFeedSources, type FeedSource } from './feeds/sources.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { checkAddress, parseMailbox, type Mailbox } from './mail/address.js';
+import type { DkimAlgorithm } from './mail/dkim.js';
 import { compileSubject } from './render/subject.js';
 import { ambiguousSixFields } from './schedule/six-fields.js';
 import type { Cadence } from './render/view-model.js';
@@ -89,11 +90,15 @@ const schema = z.object({
   SMTP_RETRY_ATTEMPTS: optional(int(1, 20).default(4)),
   SMTP_RETRY_BUDGET_SECONDS: optional(int(0, 86_400).default(300)),
   SMTP_TIMEOUT_SECONDS: optional(int(1, 3600).default(120)),
+  SMTP_CONNECT_TIMEOUT_SECONDS: optional(int(1, 600).default(15)),
+  UNCERTAIN_RESEND: optional(z.enum(['once', 'never'], 'must be once or never').default('once')),
+  UNCERTAIN_STOP_AFTER: optional(int(1, 100_000).default(3)),
   DEFERRED_MAX_AGE_HOURS: optional(z.coerce.number().positive().max(24 * 60).default(72)),
   CIRCUIT_BREAKER_FAILURES: optional(int(1, 100_000).default(25)),
   DKIM_DOMAIN: optional(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name such as example.org').optional()),
   DKIM_SELECTOR: optional(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a DNS label such as digest2026').optional()),
   DKIM_PRIVATE_KEY_FILE: optional(z.string().optional()),
+  DKIM_ALGORITHM: optional(z.enum(['rsa-sha256', 'ed25519-sha256'], 'must be rsa-sha256 or ed25519-sha256').default('rsa-sha256')),
   DIGEST_FROM: optional(mailbox.prefault('Digest <digest@example.org>')),
   PUBLICATION_NAME: optional(oneLine.default('International Governments Digest')),
   SENDER_POSTAL_ADDRESS: optional(oneLine.default('Example Publishing, 1 Example Street, 10115 Berlin, Germany')),
@@ -161,11 +166,17 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     smtpRetryAttempts: env.SMTP_RETRY_ATTEMPTS as number,
     smtpRetryBudgetSeconds: env.SMTP_RETRY_BUDGET_SECONDS as number,
     smtpTimeoutSeconds: env.SMTP_TIMEOUT_SECONDS as number,
+    /** Bound on the TCP connect, the greeting and each TLS handshake. */
+    smtpConnectTimeoutSeconds: env.SMTP_CONNECT_TIMEOUT_SECONDS as number,
+    /** 'once': a send that may or may not have arrived is resent once, with the same Message-ID. */
+    uncertainResend: env.UNCERTAIN_RESEND as 'once' | 'never',
+    /** This many uncertain results in one run stop it (a network fault), leaving the rest pending. */
+    uncertainStopAfter: env.UNCERTAIN_STOP_AFTER as number,
     deferredMaxAgeHours: env.DEFERRED_MAX_AGE_HOURS as number,
     circuitBreakerFailures: env.CIRCUIT_BREAKER_FAILURES as number,
     /** All three set: messages are DKIM-signed; none: unsigned (checked in loadConfig). */
     dkim: env.DKIM_DOMAIN && env.DKIM_SELECTOR && env.DKIM_PRIVATE_KEY_FILE
-      ? { domain: env.DKIM_DOMAIN as string, selector: env.DKIM_SELECTOR as string, privateKeyFile: resolve(cwd, env.DKIM_PRIVATE_KEY_FILE as string) }
+      ? { domain: env.DKIM_DOMAIN as string, selector: env.DKIM_SELECTOR as string, privateKeyFile: resolve(cwd, env.DKIM_PRIVATE_KEY_FILE as string), algorithm: env.DKIM_ALGORITHM as DkimAlgorithm }
       : undefined,
     from: env.DIGEST_FROM as Mailbox,
     publicationName: env.PUBLICATION_NAME as string,
@@ -197,8 +208,8 @@ function toConfig(env: z.infer<typeof schema>, cwd: string) {
     subjectTemplate: env.DIGEST_SUBJECT as string | undefined,
     /** Public pages search engines may index; every other page is always noindex. */
     publicIndexing: env.PUBLIC_INDEXING as IndexablePage[],
-    /** Unset: the logger reads LOG_LEVEL from the process environment (info by default). */
-    logLevel: env.LOG_LEVEL as LogLevel | undefined,
+    /** From the environment or .env; info when unset. */
+    logLevel: (env.LOG_LEVEL ?? 'info') as LogLevel,
     /** Blog feeds read as a second post source (FEEDS and the feeds file); empty: Markdown posts only. */
     feeds: [] as FeedSource[],
     feedsFile: feedsFilePath(env.FEEDS_FILE as string | undefined, env.POSTS_DIR as string, cwd),

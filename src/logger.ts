@@ -15,10 +15,9 @@ export interface Logger {
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The level: the option (config's LOG_LEVEL), else the environment; an unknown name means info (config reports it). */
-export function createLogger(options: { level?: string; pretty?: boolean; stream?: Stream } = {}): Logger {
-  const wanted = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const level = (LOG_LEVELS as readonly string[]).includes(wanted) ? wanted : 'info';
+/** The level comes from the validated config (LOG_LEVEL in the environment or .env), info by default. */
+export function createLogger(options: { level?: LogLevel; pretty?: boolean; stream?: Stream } = {}): Logger {
+  const level = options.level ?? 'info';
   if (level === 'silent') return silentLogger;
   if (options.pretty ?? process.stderr.isTTY) return readableLogger(level, options.stream ?? process.stderr);
   const base = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));

@@ -1,6 +1,5 @@
 import type { App } from './app.js';
 import { messageOf } from './errors.js';
-import { loadDkimSigner } from './mail/dkim.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
@@ -63,9 +62,8 @@ export interface SendReport {
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
 
 export async function runSend(app: App, options: SendOptions): Promise<SendReport> {
+  // Also loads the DKIM key: a bad one refuses the run here, before an edition is recorded.
   await app.transport.verify();
-  // A bad DKIM key refuses the run here, before an edition is recorded (delivery loads it again).
-  if (app.config.dkim) loadDkimSigner(app.config.dkim, app.now);
   return withSendLease(app.store, app.now, async () => {
     const open = await app.store.openEdition(options.cadence);
     if (open) return deliver(app, open, { resumed: true, problems: [], selection: undefined, feeds: [] }, options);

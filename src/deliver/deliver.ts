@@ -11,7 +11,8 @@ import { RecipientQueue } from './recipients.js';
  * take the same subscriber. More workers than connections keep every connection busy across batches. A
  * deferred message is retried within the run (exponential backoff with jitter, bounded attempts
  * and time budget); a run of consecutive failures trips the circuit breaker, which stops the run
- * and leaves the rest pending for the next one.
+ * and leaves the rest pending for the next one. An uncertain send is resent once on the same
+ * schedule, with the same Message-ID, and a few of them in one run stop it the same way.
  */
 export interface DeliverDeps extends AttemptDeps {
   /** Shutdown: stop taking recipients; those claimed but not yet sent are handed back to pending. */
@@ -52,6 +53,8 @@ interface Run {
   retries: Job[];
   startedAt: number;
   consecutiveFailures: number;
+  /** Uncertain results so far in this run, resent or not. */
+  uncertainResults: number;
 }
 
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -66,6 +69,7 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
     retries: [],
     startedAt: deps.now().getTime(),
     consecutiveFailures: 0,
+    uncertainResults: 0,
   };
   const workers = Math.max(1, deps.transport.concurrency * 2);
   await Promise.all(Array.from({ length: workers }, () => work(run)));
@@ -138,9 +142,7 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
       tally.skipped += 1;
       return;
     case 'uncertain':
-      await deps.store.finish(edition.number, id, { state: 'uncertain', error: outcome.response }, at);
-      deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, response: outcome.response });
-      tally.uncertain += 1;
+      await uncertain(run, job, outcome.response, at);
       return failure(run, outcome.response);
     case 'failed':
       await deps.store.finish(edition.number, id, { state: 'failed', error: outcome.response }, at);
@@ -155,16 +157,16 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
   }
 }
 
-/** Retried in this run while attempts and the time budget allow; otherwise left to later runs. */
-async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
-  const { deps, policy, edition } = run;
-  const delay = backoffMs(policy, job.attempt + 1, deps.random);
-  const retryAt = at.getTime() + delay;
+/** When the next try happens: in this run while attempts and the time budget allow; otherwise a later run. */
+function retryPlan(run: Run, job: Job, at: Date): { at: Date; inRun: boolean } {
+  const { deps, policy } = run;
+  const retryAt = at.getTime() + backoffMs(policy, job.attempt + 1, deps.random);
   const inRun = job.attempt < policy.attempts && retryAt - run.startedAt <= policy.budgetMs;
-  const nextTry = new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs);
-  await deps.store.finish(edition.number, job.subscriber.id, { state: 'deferred', error: response, retryAt: nextTry }, at);
-  deps.logger.warn('delivery.deferred', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: inRun ? 'this run' : 'next run' });
-  if (inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: retryAt });
+  return { at: new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs), inRun };
+}
+
+function scheduleRetry(run: Run, job: Job, plan: { at: Date; inRun: boolean }): void {
+  if (plan.inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: plan.at.getTime() });
   else run.tally.deferred += 1;
 }
 
@@ -174,6 +176,32 @@ function count(metrics: Metrics | undefined, outcome: Recorded): void {
   metrics.messageOutcome(status);
   if (outcome.status === 'uncertain') metrics.smtpError('uncertain');
   if (outcome.status === 'failed' || outcome.status === 'deferred') metrics.smtpError(smtpErrorClass(outcome.code));
+}
+
+async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
+  const plan = retryPlan(run, job, at);
+  await run.deps.store.finish(run.edition.number, job.subscriber.id, { state: 'deferred', error: response, retryAt: plan.at }, at);
+  run.deps.logger.warn('delivery.deferred', { edition: run.edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: plan.inRun ? 'this run' : 'next run' });
+  scheduleRetry(run, job, plan);
+}
+
+/**
+ * Every byte went out and no answer came: resent once (UNCERTAIN_RESEND=once), with the same
+ * Message-ID, on the deferral schedule; a second uncertain result stays uncertain. Several in one
+ * run are a network fault: the run stops like the circuit breaker, leaving the rest pending.
+ */
+async function uncertain(run: Run, job: Job, response: string, at: Date): Promise<void> {
+  const { deps, policy, edition, tally } = run;
+  const plan = policy.uncertainResend ? retryPlan(run, job, at) : undefined;
+  const recorded = await deps.store.recordUncertain(edition.number, job.subscriber.id, response, plan?.at, at);
+  const next = recorded === 'uncertain' ? 'not resent' : plan?.inRun ? 'resent once in this run' : 'resent once by a later run';
+  deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, next });
+  if (recorded === 'deferred' && plan) scheduleRetry(run, job, plan);
+  else tally.uncertain += 1;
+  run.uncertainResults += 1;
+  if (run.uncertainResults >= policy.uncertainStopAfter && !tally.stopped) {
+    tally.stopped = `${run.uncertainResults} sends in this run ended uncertain (every byte sent, no answer; last: ${response}): that is a network fault, not bad luck; the rest is left for the next run`;
+  }
 }
 
 function failure(run: Run, response: string): void {

@@ -1,6 +1,5 @@
 import type { App } from '../app.js';
 import { segmentCache } from '../edition/segments.js';
-import { loadDkimSigner } from '../mail/dkim.js';
 import type { Delivery, Edition } from '../store/store.js';
 import { deliverEdition, type Tally } from './deliver.js';
 import { policyFromConfig, type RetryPolicy } from './policy.js';
@@ -34,7 +33,6 @@ export interface DeliveryRunResult {
 }
 
 export async function runDelivery(app: App, edition: Edition, options: DeliveryRunOptions): Promise<DeliveryRunResult> {
-  const dkim = app.config.dkim ? loadDkimSigner(app.config.dkim, app.now) : undefined;
   const now = app.now();
   const recovered = await app.store.recoverInterrupted(edition.number, now);
   const policy = { ...policyFromConfig(app.config), ...options.tuning?.policy };
@@ -55,7 +53,6 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
       publicUrl: app.config.publicUrl,
       sender: app.sender,
       segments,
-      dkim,
       signal: options.signal,
       policy,
       onProgress: (t) => progress.update(t),

@@ -136,6 +136,9 @@ export interface Delivery {
   updatedAt: Date;
   /** For deferred: the earliest time a later run retries it. */
   retryAt?: Date | null;
+  /** Resends after an uncertain attempt (at most one), and how that first attempt ended. */
+  resends?: number;
+  firstUncertain?: string | null;
 }
 
 export interface DeliveryOutcome {
@@ -160,6 +163,12 @@ export interface DeliveryStore {
   markAwaiting(edition: number, subscriberId: number, messageId: string, now: Date): Promise<boolean>;
   /** Guarded: only from sending or awaiting. */
   finish(edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<void>;
+  /**
+   * An uncertain attempt (guarded like finish). With `resendAt` and no resend yet: deferred until
+   * then, to be resent once with the same Message-ID, and the reason kept as `firstUncertain`.
+   * Otherwise it stays uncertain. Returns the state recorded.
+   */
+  recordUncertain(edition: number, subscriberId: number, reason: string, resendAt: Date | undefined, now: Date): Promise<'deferred' | 'uncertain'>;
   /** After a crash: sending → pending (nothing reached the server), awaiting → uncertain. */
   recoverInterrupted(edition: number, now: Date): Promise<{ requeued: number; uncertain: number }>;
   /** A run that stops early hands back what it claimed but never tried: sending → pending. */

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { Edition } from '../store/store.js';
-import { escapeHtml } from '../text.js';
+import { escapeXml } from '../text.js';
 import { formatLongDate } from '../time.js';
 import type { WebContext } from './context.js';
 import { publicEdition } from './edition-page.js';
@@ -67,7 +67,7 @@ async function publicEditions(ctx: WebContext, limit: number): Promise<Edition[]
 }
 
 function atomFeed(ctx: WebContext, editions: Edition[]): string {
-  const x = escapeHtml;
+  const x = escapeXml;
   const updated = (editions[0]?.createdAt ?? new Date(0)).toISOString();
   const entries = editions.map((e) => {
     const url = ctx.link(`archive/${e.number}`);

@@ -21,9 +21,9 @@ const CRLF = '\r\n';
 
 /**
  * `cadence` is the one the mail speaks of (a sign-up's own choice, for a confirmation). A
- * confirmation never greets anyone by name: the name was typed by whoever filled in the form, not
- * yet confirmed by the address's owner. (The To header shows the stored name: for a former
- * subscriber that is still their own, since a sign-up's new choices wait for the confirmation.)
+ * confirmation never shows a name, in its text or its To header: the name was typed by whoever
+ * filled in the form, not yet confirmed by the address's owner. It leaves through app.transport,
+ * which signs it like every other message when DKIM is configured.
  */
 export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscriber, kind: SignupMailKind, cadence: Cadence = subscriber.cadence): Promise<void> {
   const now = app.now();
@@ -46,18 +46,18 @@ export async function sendSignupMail(app: App, pages: Pages, subscriber: Subscri
   const text = `${rest.join('\n').trim()}\n`;
   const html = pages.raw(`email/${kind}.html`, view);
   const messageId = newMessageId(app.sender.domain, kind, subscriber.id);
-  const raw = buildMessage(app, subscriber, { subject, text, html, messageId, date: now });
+  const raw = buildMessage(app, { name, address: subscriber.email }, { subject, text, html, messageId, date: now });
   const outcome = await app.transport.send({ from: app.config.from.address, to: subscriber.email, messageId }, raw, async () => true);
   const event = outcome.status === 'sent' ? 'signup.mail_sent' : 'signup.mail_failed';
   app.logger[outcome.status === 'sent' ? 'info' : 'warn'](event, { kind, subscriber: subscriber.id, status: outcome.status, ...('response' in outcome ? { response: outcome.response } : {}) });
 }
 
-function buildMessage(app: App, subscriber: Subscriber, mail: { subject: string; text: string; html: string; messageId: string; date: Date }): Buffer {
+function buildMessage(app: App, to: { name: string; address: string }, mail: { subject: string; text: string; html: string; messageId: string; date: Date }): Buffer {
   const boundary = newBoundary('signup');
   const part = (type: string, body: string) => `${partStart(boundary, type)}${encodeQuotedPrintable(body)}${CRLF}`;
   const headers = [
     headerLine('From', formatMailbox(app.sender.from)),
-    headerLine('To', formatMailbox({ name: subscriber.name, address: subscriber.email })),
+    headerLine('To', formatMailbox(to)),
     headerLine('Subject', encodeText(mail.subject)),
     headerLine('Date', formatDateHeader(mail.date)),
     headerLine('Message-ID', mail.messageId),

@@ -17,6 +17,17 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 describe('archive', () => {
+  it('drops characters XML 1.0 forbids (U+FFFE, U+FFFF, C0 controls) from the Atom feed, so it stays readable', async () => {
+    // YAML escapes: the title really holds U+FFFE, U+FFFF and U+0001.
+    h.ws.writePost('odd.md', `---\ntitle: "Odd\\uFFFE title\\uFFFF with\\x01 controls"\ndate: ${new Date(h.clock.now - 86_400_000).toISOString().slice(0, 10)}\nauthor: "Test Author"\ncategories: ["Trade"]\n---\n\nBody.\n`);
+    const report = await runSend(h.app, { cadence: 'weekly' });
+    // (Post parsing already drops the C0 control; U+FFFE and U+FFFF reach the edition.)
+    expect(report.edition!.posts.map((p) => p.title)).toContain('Odd\uFFFE title\uFFFF with controls');
+    const feed = await (await fetch(`${h.url}archive/feed.atom`)).text();
+    expect(feed).toContain('Odd title with controls');
+    expect(feed).not.toMatch(/[\uFFFE\uFFFF\x00-\x08\x0B\x0C\x0E-\x1F]/);
+  });
+
   it('shows a sent edition without any personal value, lists it and feeds it', async () => {
     const report = await runSend(h.app, { cadence: 'weekly' });
     const n = report.edition!.number;

@@ -10,7 +10,7 @@ export async function preview({ options, out, loadConfig }: CommandContext): Pro
   const port = portOption(options.port, DEFAULT_PREVIEW_PORT);
   const config = loadConfig();
   const past = await pastEditions(config);
-  const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger() });
+  const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger({ level: config.logLevel }) });
   if (port !== 0 && server.port !== port) out(`Port ${port} is taken; using ${server.port}.`);
   out(`Preview of the next digest: ${server.url}`);
   out(past.length ? `Past editions (newest first; all at ${server.url}editions):` : 'No edition has been sent yet.');

@@ -7,13 +7,16 @@ import { describeAge, formatLocalTime } from '../../time.js';
 import type { CommandContext } from '../command.js';
 
 export async function status({ options, out, loadConfig }: CommandContext): Promise<number> {
-  const values = { json: options.json === true };
   const config = loadConfig();
   const app = await createApp(config);
   try {
     const health = await collectHealth(app, configuredSchedules(config));
-    if (values.json) out(JSON.stringify(health, null, 2));
-    else printHealth(health, config.timezone, out);
+    const uncertain = await stayedUncertain(app);
+    if (options.json === true) out(JSON.stringify({ ...health, uncertainDeliveries: uncertain }, null, 2));
+    else {
+      printHealth(health, config.timezone, out);
+      printUncertain(uncertain, out);
+    }
     return 0;
   } finally {
     await app.close();
@@ -55,6 +58,32 @@ function editionState(health: Health, when: (iso: string) => string): string {
 function inFlight(c: Record<DeliveryState, number>): string {
   if (c.sending + c.awaiting === 0) return '';
   return ` · in flight ${c.sending + c.awaiting} (sending ${c.sending}, awaiting ${c.awaiting}; may have reached the server)`;
+}
+
+const LISTED_UNCERTAIN = 20;
+
+/**
+ * Deliveries of recent editions that stayed uncertain (every byte sent, no answer, and not resent
+ * or uncertain again on the resend): the reader may or may not have the message. Only here, not in
+ * /healthz, since it names addresses.
+ */
+async function stayedUncertain(app: Awaited<ReturnType<typeof createApp>>) {
+  const found: { edition: number; email: string; messageId: string | null; attempts: number; reason: string | null; firstAttempt: string | null }[] = [];
+  for (const edition of await app.store.listEditions(20)) {
+    for (const d of await app.store.listDeliveries(edition.number, ['uncertain'])) {
+      found.push({ edition: d.edition, email: d.email, messageId: d.messageId, attempts: d.attempts, reason: d.lastError, firstAttempt: d.firstUncertain ?? null });
+    }
+  }
+  return found;
+}
+
+function printUncertain(list: Awaited<ReturnType<typeof stayedUncertain>>, out: (line: string) => void): void {
+  if (list.length === 0) return;
+  out(`Stayed uncertain (may or may not have arrived; not resent again):`);
+  for (const d of list.slice(0, LISTED_UNCERTAIN)) {
+    out(`  #${d.edition} ${d.email} ${d.messageId ?? ''} — ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}: ${d.firstAttempt ? `first ${d.firstAttempt}; then ` : ''}${d.reason ?? ''}`);
+  }
+  if (list.length > LISTED_UNCERTAIN) out(`  … and ${list.length - LISTED_UNCERTAIN} more (digest status --json lists them all).`);
 }
 
 function describeLease(lease: Health['lease'], when: (iso: string) => string): string {

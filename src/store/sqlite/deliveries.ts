@@ -33,6 +33,10 @@ export function deliveryStore(db: Db): DeliveryStore {
     `UPDATE deliveries SET state = @state, last_error = @error, retry_at = @retryAt, updated_at = @now
      WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting')`,
   );
+  const resendOnce = db.prepare(
+    `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = @reason, last_error = @error, retry_at = @retryAt, updated_at = @now
+     WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting') AND resends = 0`,
+  );
   const countDue = db.prepare(
     `SELECT count(*) AS n FROM subscribers s
        LEFT JOIN deliveries d ON d.edition = @edition AND d.subscriber_id = s.id
@@ -66,6 +70,15 @@ export function deliveryStore(db: Db): DeliveryStore {
     },
     async finish(edition, id, outcome, now) {
       finish.run({ edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() });
+    },
+    async recordUncertain(edition, id, reason, resendAt, now) {
+      const at = now.getTime();
+      if (resendAt) {
+        const error = `uncertain (${reason}); resent once with the same Message-ID`;
+        if (resendOnce.run({ edition, id, reason, error, retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred';
+      }
+      finish.run({ edition, id, state: 'uncertain', error: reason, retryAt: null, now: at });
+      return 'uncertain';
     },
     async recoverInterrupted(edition, now) {
       return db.transaction(() => {
@@ -114,7 +127,7 @@ export function deliveryStore(db: Db): DeliveryStore {
     async listDeliveries(edition, states) {
       const rows = db
         .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY subscriber_id`)
-        .all(edition, ...states) as { edition: number; subscriber_id: number; email: string; state: DeliveryState; attempts: number; message_id: string | null; last_error: string | null; updated_at: number; retry_at: number | null }[];
+        .all(edition, ...states) as { edition: number; subscriber_id: number; email: string; state: DeliveryState; attempts: number; message_id: string | null; last_error: string | null; updated_at: number; retry_at: number | null; resends: number; first_uncertain: string | null }[];
       return rows.map((row): Delivery => ({
         edition: row.edition,
         subscriberId: row.subscriber_id,
@@ -125,6 +138,8 @@ export function deliveryStore(db: Db): DeliveryStore {
         lastError: row.last_error,
         updatedAt: new Date(row.updated_at),
         retryAt: row.retry_at === null ? null : new Date(row.retry_at),
+        resends: row.resends,
+        firstUncertain: row.first_uncertain,
       }));
     },
   };

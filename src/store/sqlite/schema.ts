@@ -157,4 +157,10 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE editions ADD COLUMN note TEXT;
   `,
+  // An uncertain send (every byte sent, no answer) is resent once: how many resends, and what the
+  // first, uncertain attempt ended with, so the ledger keeps both attempts.
+  `
+  ALTER TABLE deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN first_uncertain TEXT;
+  `,
 ];
