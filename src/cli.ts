@@ -2,7 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import { COMMANDS } from './cli/commands/index.js';
 import { loadConfig } from './config.js';
-import { isDigestError } from './errors.js';
+import { buildProgram } from './cli/program.js';
 import { terminalSafe } from './text.js';
 
 /** Set once the reader of stdout has gone (`digest status | head -1`): further output is dropped. */
@@ -12,25 +12,7 @@ let stdoutClosed = false;
 export async function main(argv: string[], print: (line: string) => void = printLine): Promise<number> {
   watchStdout();
   const out = (line: string) => print(terminalSafe(line));
-  const [name, ...args] = argv;
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    out(help(name));
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 1;
-  }
-  try {
-    return await command.run({ args, out, loadConfig: () => loadConfig() });
-  } catch (error) {
-    if (isDigestError(error)) {
-      process.stderr.write(`digest ${command.name}: ${terminalSafe(error.describe())}\n`);
-      return 1;
-    }
-    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`digest ${command.name}: ${terminalSafe((error as Error).message)}\nUsage: ${command.usage}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  return buildProgram(COMMANDS, { out, loadConfig: () => loadConfig() }).run(argv);
 }
 
 function printLine(line: string): void {
@@ -54,12 +36,6 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   process.stderr.write(`digest: cannot write the output (${error.code ?? error.message})\n`);
   process.exitCode = 1;
   stdoutClosed = true;
-}
-
-function help(unknown: string | undefined): string {
-  const lines = COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`);
-  const head = unknown && unknown !== 'help' && unknown !== '--help' ? `Unknown command "${unknown}".\n\n` : '';
-  return `${head}Usage:\n${lines.join('\n')}`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

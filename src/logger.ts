@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { writeAbove, type Stream } from './terminal-line.js';
 import { terminalSafe } from './text.js';
 
 /**
@@ -14,12 +15,11 @@ export interface Logger {
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The level: the option (config's LOG_LEVEL), else the environment; an unknown name means info (config reports it). */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  const wanted = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const level = (LOG_LEVELS as readonly string[]).includes(wanted) ? wanted : 'info';
+/** The level comes from the validated config (LOG_LEVEL in the environment or .env), info by default. */
+export function createLogger(options: { level?: LogLevel; pretty?: boolean; stream?: Stream } = {}): Logger {
+  const level = options.level ?? 'info';
   if (level === 'silent') return silentLogger;
-  if (options.pretty ?? process.stderr.isTTY) return readableLogger(level);
+  if (options.pretty ?? process.stderr.isTTY) return readableLogger(level, options.stream ?? process.stderr);
   const base = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   return {
     info: (event, fields) => base.info({ event, ...fields }),
@@ -30,13 +30,13 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
-function readableLogger(level: string): Logger {
+function readableLogger(level: string, stream: Stream): Logger {
   const quietInfo = level === 'warn' || level === 'error';
   const line = (tag: string, event: string, fields?: Record<string, unknown>) => {
     const details = Object.entries(fields ?? {})
       .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
       .join(' ');
-    process.stderr.write(`${tag} ${event}${details ? ` ${terminalSafe(details)}` : ''}\n`);
+    writeAbove(stream, `${tag} ${event}${details ? ` ${terminalSafe(details)}` : ''}\n`);
   };
   return {
     info: (event, fields) => quietInfo || line('·', event, fields),

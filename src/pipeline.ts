@@ -1,8 +1,9 @@
 import type { App } from './app.js';
-import { loadDkimSigner } from './mail/dkim.js';
+import { messageOf } from './errors.js';
 import { createEdition } from './edition/create-edition.js';
 import type { Tally } from './deliver/deliver.js';
 import { runDelivery, type DeliveryTuning } from './deliver/run.js';
+import { NOTE_FILE, pendingNote, readNote, type EditorNote } from './edition/note.js';
 import { newFeeds } from './feeds/collect.js';
 import { gatherPosts } from './feeds/gather.js';
 import type { FeedReport } from './feeds/refresh.js';
@@ -24,6 +25,9 @@ import type { Delivery, DeliveryState, Edition } from './store/store.js';
  * Stages 1–6 (prepare) happen once per edition, under the store's prepare lock; stage 7–8 (deliver)
  * is done by this process alongside any `digest worker`s, each claiming rows of the ledger.
  * An unfinished edition is delivered first, with the content it was created with.
+ *      (with BOUNCE_ADDRESS, each from its own signed VERP envelope sender: bounces/verp.ts)
+ * After the send, bounces and complaints come back (bounces/: listener, mailbox, webhooks) and
+ * mark readers bounced or unsubscribed, so stage 8 of the next edition skips them.
  */
 export interface SendOptions {
   cadence: Cadence;
@@ -61,9 +65,8 @@ export interface SendReport {
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
 
 export async function runSend(app: App, options: SendOptions): Promise<SendReport> {
+  // Also loads the DKIM key: a bad one refuses the run here, before an edition is recorded.
   await app.transport.verify();
-  // A bad DKIM key refuses the run here, before an edition is recorded (delivery loads it again).
-  if (app.config.dkim) loadDkimSigner(app.config.dkim, app.now);
   const prepared = await prepareEdition(app, options);
   if (!prepared.edition) return { ...prepared, edition: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
   const { edition, ...context } = prepared;
@@ -87,12 +90,12 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
     // Looked at again under the lock: another process may have just made it.
     const made = (await app.store.openEdition(options.cadence)) ?? (options.tickKey ? await app.store.findEditionByTick(options.cadence, options.tickKey) : undefined);
     if (made) return made.status === 'sending' ? { ...nothing, edition: made, resumed: true } : nothing;
-    const { problems, selection, feeds } = await planEdition(app, options.cadence);
+    const { problems, selection, feeds, note } = await planEdition(app, options.cadence);
     if (selection.included.length === 0) return { ...nothing, problems, selection, feeds };
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication },
-      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null },
+      { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null, note },
     );
     if (!edition) {
       // Lost a race on SQLite (no prepare lock there): deliver the edition the other process made.
@@ -104,9 +107,19 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
   });
 }
 
-/** Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use (edition/preview-message.ts). */
-export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[] }> {
+/**
+ * Stages 1–2, without writing anything: also what `digest render`, the preview and test sends use
+ * (edition/preview-message.ts). `note` is the editor's note, when this cadence has not carried it yet.
+ */
+export async function planEdition(
+  app: App,
+  cadence: Cadence,
+): Promise<{ posts: Post[]; problems: ContentProblem[]; selection: Selection; feeds: FeedReport[]; note: EditorNote | undefined }> {
   const { posts, problems, feeds, feedReports } = await gatherPosts(app, { refresh: true });
+  const written = await readNote(app.config.postsDir).catch((error: unknown) => {
+    problems.push({ file: NOTE_FILE, line: 1, severity: 'error', message: messageOf(error).replace(`${NOTE_FILE} `, '') });
+    return undefined;
+  });
   for (const problem of problems.filter((p) => p.severity === 'error')) {
     app.logger.warn('post.invalid', { file: problem.file, line: problem.line, problem: problem.message });
   }
@@ -119,5 +132,5 @@ export async function planEdition(app: App, cadence: Cadence): Promise<{ posts: 
     isFirstEdition: !(await app.store.hasEditions(cadence)),
     newFeeds: newFeeds(feeds, ledger),
   });
-  return { posts, problems, selection, feeds: feedReports };
+  return { posts, problems, selection, feeds: feedReports, note: pendingNote(written, ledger) };
 }

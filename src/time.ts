@@ -52,3 +52,19 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
+
+/** "Mon 7 Dec 2026, 08:00 CET" in the given zone: how `digest status` shows an instant. */
+export function formatLocalTime(instant: Date, zone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(instant);
+}
+
+/** "3 hours ago", "in 5 days", "just now": the distance from `now`, in its largest whole unit. */
+export function describeAge(instant: Date, now: Date): string {
+  const ms = instant.getTime() - now.getTime();
+  const units: [string, number][] = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000]];
+  for (const [unit, size] of units) {
+    const count = Math.floor(Math.abs(ms) / size);
+    if (count >= 1) return ms < 0 ? `${count} ${unit}${count === 1 ? '' : 's'} ago` : `in ${count} ${unit}${count === 1 ? '' : 's'}`;
+  }
+  return ms < 0 ? 'just now' : 'in less than a minute';
+}

@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { REPO } from './support/workspace.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWorkspace, REPO } from './support/workspace.js';
 
 const run = promisify(execFile);
 
@@ -36,5 +38,21 @@ describe('the JSON logger (not a terminal)', () => {
       expect.objectContaining({ event: 'edition.created', edition: 3, level: 30 }),
       expect.objectContaining({ event: 'delivery.deferred', to: 'a@example.org', level: 40 }),
     ]);
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('is taken from .env through the validated config (the logger reads no environment itself)', async () => {
+    const ws = createWorkspace();
+    try {
+      writeFileSync(join(ws.dir, '.env'), 'LOG_LEVEL=warn\n');
+      const { LOG_LEVEL: _unset, ...env } = ws.env;
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'send'], { cwd: REPO, env: { PATH: process.env.PATH, ...env } });
+      expect(stdout).toMatch(/^Edition #1/);
+      // Not a terminal: info lines would be JSON objects ("edition.created"); at warn there are none.
+      expect(stderr).toBe('');
+    } finally {
+      ws.cleanup();
+    }
   });
 });

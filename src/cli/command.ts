@@ -1,19 +1,31 @@
 import type { Config } from '../config.js';
 import { UsageError } from '../errors.js';
 
-/** What every CLI command receives: its arguments, where to print, and the validated config. */
+/**
+ * What a command's action receives: its positional arguments, its parsed options (camelCase, as
+ * commander names them: `--dry-run` is `options.dryRun`), where to print, and the validated config.
+ */
 export interface CommandContext {
   args: string[];
+  options: Readonly<Record<string, unknown>>;
   out: (line: string) => void;
   loadConfig: () => Config;
 }
 
-export interface Command {
+/**
+ * One entry of the command table (src/cli/commands/index.ts). The entry is cheap to load: `configure`
+ * declares arguments and options on the commander command, and `action` imports the module that does
+ * the work only when the command runs, so `--help` and `--version` load nothing heavy.
+ */
+export interface CommandSpec {
+  /** The command word, e.g. `send`. */
   name: string;
-  usage: string;
   summary: string;
-  /** Resolves to the process exit code. */
-  run(context: CommandContext): Promise<number>;
+  /** Arguments and options, e.g. `(c) => c.argument('<email>').option('--name <name>', 'display name')`. */
+  configure?: (command: import('commander').Command) => void;
+  /** Resolves to the exit code. Absent on a group whose work is in its `subcommands`. */
+  action?(context: CommandContext): Promise<number>;
+  subcommands?: CommandSpec[];
 }
 
 /** Resolves at the first SIGINT or SIGTERM: how a serving command (`serve`, `preview`) waits to stop. */
@@ -25,9 +37,15 @@ export function untilStopSignal(): Promise<void> {
 }
 
 /** `--port N` for a serving command: a whole number from 0 (any free port) to 65535. */
-export function portOption(value: string | undefined, fallback: number): number {
+export function portOption(value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${value}")`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || port > 65535) throw new UsageError('BAD_PORT', `--port must be a number from 0 to 65535 (got "${String(value)}")`);
   return port;
+}
+
+/** A string option as declared (commander leaves an option that was not given undefined). */
+export function stringOption(options: CommandContext['options'], name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -1,7 +1,7 @@
 import { chooseSegment, type segmentCache } from '../edition/segments.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { newMessageId, personalize, type SenderInfo } from '../mail/message.js';
+import { deliveryMessageId, personalize, type SenderInfo } from '../mail/message.js';
 import { personalValuesFor } from '../render/personal.js';
 import type { Edition, Store, Subscriber } from '../store/store.js';
 import type { TokenSigner } from '../tokens.js';
@@ -9,7 +9,7 @@ import type { SendOutcome, Transport } from '../transport/transport.js';
 
 /**
  * One attempt at one recipient: choose the segment, fill the personal gaps of the already-built
- * message (no render, no MIME build), sign it if DKIM is on, and hand it to the transport, whose
+ * message (no render, no MIME build), and hand it to the transport (which signs it), whose
  * `beforeCommit` moves the ledger row to awaiting only while the subscriber is still active.
  */
 export interface AttemptDeps {
@@ -23,8 +23,6 @@ export interface AttemptDeps {
   publicUrl: string;
   sender: SenderInfo;
   segments: ReturnType<typeof segmentCache>;
-  /** Adds a DKIM-Signature header to the finished message. */
-  dkim?: { sign(message: Buffer): Promise<Buffer> } | undefined;
 }
 
 export type AttemptResult = SendOutcome | { status: 'nothing-to-send' };
@@ -37,18 +35,18 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
     return { status: 'failed', code: undefined, response: `the stored address ${JSON.stringify(subscriber.email.slice(0, 120))} is malformed: fix or remove it`, hardBounce: false };
   }
   const template = await deps.segments.get(choice);
-  const messageId = newMessageId(deps.sender.domain, `e${edition.number}`, subscriber.id);
-  let message = personalize(template, {
+  const messageId = deliveryMessageId(deps.sender.domain, edition, subscriber.id);
+  const message = personalize(template, {
     mailbox: { name: subscriber.name, address: subscriber.email },
     values: personalValuesFor(deps.signer, deps.publicUrl, subscriber),
     messageId,
     date: deps.now(),
   });
-  if (deps.dkim) message = await deps.dkim.sign(message);
   let committing = false;
   const beforeCommit = async () => (committing = await deps.store.markAwaiting(deps.worker, edition.number, subscriber.id, messageId, deps.now()));
   try {
-    return await deps.transport.send({ from: deps.sender.from.address, to: subscriber.email, messageId }, message, beforeCommit);
+    const from = deps.sender.envelopeFrom?.(edition.number, subscriber.id) ?? deps.sender.from.address;
+    return await deps.transport.send({ from, to: subscriber.email, messageId }, message, beforeCommit);
   } catch (error) {
     const reason = messageOf(error);
     // A transport that throws: retried later, unless it had already started committing the message.

@@ -1,3 +1,4 @@
+import { smtpErrorClass, type Metrics } from '../metrics/metrics.js';
 import type { DeliveryOutcome, Edition, Subscriber } from '../store/store.js';
 import type { SendOutcome } from '../transport/transport.js';
 import { attemptDelivery, type AttemptDeps } from './attempt.js';
@@ -11,7 +12,9 @@ import { backoffMs, DEFAULT_POLICY, type RetryPolicy } from './policy.js';
  * row was taken back from a worker declared dead) is not counted. More lanes than connections
  * keep every connection busy across batches. A deferred message is retried within the run
  * (exponential backoff with jitter, bounded attempts and time budget); a run of consecutive
- * failures trips the circuit breaker, which stops the run and leaves the rest pending.
+ * failures trips the circuit breaker, which stops the run and leaves the rest pending. An uncertain
+ * send is resent once on the same schedule, with the same Message-ID, and a few of them in one run
+ * stop it the same way.
  */
 export interface DeliverDeps extends AttemptDeps {
   /** Shutdown: stop taking recipients; those claimed but not yet sent are handed back to pending. */
@@ -24,6 +27,7 @@ export interface DeliverDeps extends AttemptDeps {
   onProgress?: (tally: Tally) => void;
   /** Rows claimed at a time (CLAIM_BATCH_SIZE). */
   batchSize?: number;
+  metrics?: Metrics;
 }
 
 export interface Tally {
@@ -57,6 +61,8 @@ interface Run {
   retries: Job[];
   startedAt: number;
   consecutiveFailures: number;
+  /** Uncertain results so far in this run, resent or not. */
+  uncertainResults: number;
 }
 
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -71,6 +77,7 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
     retries: [],
     startedAt: deps.now().getTime(),
     consecutiveFailures: 0,
+    uncertainResults: 0,
   };
   const lanes = Math.max(1, deps.transport.concurrency * 2);
   await Promise.all(Array.from({ length: lanes }, () => work(run)));
@@ -92,8 +99,12 @@ async function work(run: Run): Promise<void> {
     if (stopping(run)) return;
     const job = await nextJob(run);
     if (!job) return;
+    const started = performance.now();
     const result = await attemptDelivery(run.deps, run.edition, job.subscriber);
-    await record(run, job, result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result);
+    if (result.status !== 'nothing-to-send' && result.status !== 'aborted') run.deps.metrics?.sendDuration((performance.now() - started) / 1000);
+    const recorded: Recorded = result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result;
+    await record(run, job, recorded);
+    count(run.deps.metrics, recorded);
     run.deps.onProgress?.(run.tally);
   }
 }
@@ -140,9 +151,7 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
       if (await write(run, id, { state: 'skipped', error: 'unsubscribed during the run' }, at)) tally.skipped += 1;
       return;
     case 'uncertain':
-      if (!(await write(run, id, { state: 'uncertain', error: outcome.response }, at))) return;
-      deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, response: outcome.response });
-      tally.uncertain += 1;
+      await uncertain(run, job, outcome.response, at);
       return failure(run, outcome.response);
     case 'failed':
       if (!(await write(run, id, { state: 'failed', error: outcome.response }, at))) return;
@@ -165,17 +174,56 @@ async function write(run: Run, subscriberId: number, outcome: DeliveryOutcome, a
   return false;
 }
 
-/** Retried in this run while attempts and the time budget allow; otherwise left to later runs. */
-async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
-  const { deps, policy, edition } = run;
-  const delay = backoffMs(policy, job.attempt + 1, deps.random);
-  const retryAt = at.getTime() + delay;
+/** When the next try happens: in this run while attempts and the time budget allow; otherwise a later run. */
+function retryPlan(run: Run, job: Job, at: Date): { at: Date; inRun: boolean } {
+  const { deps, policy } = run;
+  const retryAt = at.getTime() + backoffMs(policy, job.attempt + 1, deps.random);
   const inRun = job.attempt < policy.attempts && retryAt - run.startedAt <= policy.budgetMs;
-  const nextTry = new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs);
-  if (!(await write(run, job.subscriber.id, { state: 'deferred', error: response, retryAt: nextTry }, at))) return;
-  deps.logger.warn('delivery.deferred', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: inRun ? 'this run' : 'next run' });
-  if (inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: retryAt });
+  return { at: new Date(inRun ? retryAt : at.getTime() + policy.laterRetryMs), inRun };
+}
+
+function scheduleRetry(run: Run, job: Job, plan: { at: Date; inRun: boolean }): void {
+  if (plan.inRun) run.retries.push({ subscriber: job.subscriber, attempt: job.attempt + 1, dueAt: plan.at.getTime() });
   else run.tally.deferred += 1;
+}
+
+function count(metrics: Metrics | undefined, outcome: Recorded): void {
+  if (!metrics) return;
+  const status = outcome.status === 'skipped-nothing' || outcome.status === 'aborted' ? 'skipped' : outcome.status;
+  metrics.messageOutcome(status);
+  if (outcome.status === 'uncertain') metrics.smtpError('uncertain');
+  if (outcome.status === 'failed' || outcome.status === 'deferred') metrics.smtpError(smtpErrorClass(outcome.code));
+}
+
+async function defer(run: Run, job: Job, response: string, at: Date): Promise<void> {
+  const plan = retryPlan(run, job, at);
+  if (!(await write(run, job.subscriber.id, { state: 'deferred', error: response, retryAt: plan.at }, at))) return;
+  run.deps.logger.warn('delivery.deferred', { edition: run.edition.number, to: job.subscriber.email, attempt: job.attempt, response, retry: plan.inRun ? 'this run' : 'next run' });
+  scheduleRetry(run, job, plan);
+}
+
+/**
+ * Every byte went out and no answer came: resent once (UNCERTAIN_RESEND=once), with the same
+ * Message-ID, on the deferral schedule; a second uncertain result stays uncertain. Several in one
+ * run are a network fault: the run stops like the circuit breaker, leaving the rest pending.
+ */
+async function uncertain(run: Run, job: Job, response: string, at: Date): Promise<void> {
+  const { deps, policy, edition, tally } = run;
+  const plan = policy.uncertainResend ? retryPlan(run, job, at) : undefined;
+  const recorded = await deps.store.recordUncertain(deps.worker, edition.number, job.subscriber.id, response, plan?.at, at);
+  if (recorded === undefined) {
+    tally.refused = (tally.refused ?? 0) + 1;
+    deps.logger.warn('delivery.refused', { edition: edition.number, subscriber: job.subscriber.id, state: 'uncertain', reason: 'the row is no longer claimed by this worker (declared dead)' });
+    return;
+  }
+  const next = recorded === 'uncertain' ? 'not resent' : plan?.inRun ? 'resent once in this run' : 'resent once by a later run';
+  deps.logger.warn('delivery.uncertain', { edition: edition.number, to: job.subscriber.email, attempt: job.attempt, response, next });
+  if (recorded === 'deferred' && plan) scheduleRetry(run, job, plan);
+  else tally.uncertain += 1;
+  run.uncertainResults += 1;
+  if (run.uncertainResults >= policy.uncertainStopAfter && !tally.stopped) {
+    tally.stopped = `${run.uncertainResults} sends in this run ended uncertain (every byte sent, no answer; last: ${response}): that is a network fault, not bad luck; the rest is left for the next run`;
+  }
 }
 
 function failure(run: Run, response: string): void {

@@ -17,6 +17,10 @@ export interface RetryPolicy {
   breakerFailures: number;
   /** Deferred deliveries of an edition older than this are given up (failed). */
   maxAgeMs: number;
+  /** Resend an uncertain send once, with the same Message-ID (UNCERTAIN_RESEND=once). */
+  uncertainResend: boolean;
+  /** Stop the run after this many uncertain results (UNCERTAIN_STOP_AFTER). */
+  uncertainStopAfter: number;
 }
 
 export const DEFAULT_POLICY: RetryPolicy = {
@@ -27,6 +31,8 @@ export const DEFAULT_POLICY: RetryPolicy = {
   laterRetryMs: 5 * 60_000,
   breakerFailures: 25,
   maxAgeMs: 72 * 3_600_000,
+  uncertainResend: true,
+  uncertainStopAfter: 3,
 };
 
 /** Delay before attempt `next` (2, 3, …): base·2^(next−2), times a jitter factor in [0.5, 1.5). */
@@ -40,6 +46,8 @@ export function policyFromConfig(config: {
   smtpRetryBudgetSeconds: number;
   deferredMaxAgeHours: number;
   circuitBreakerFailures: number;
+  uncertainResend: 'once' | 'never';
+  uncertainStopAfter: number;
 }): RetryPolicy {
   return {
     ...DEFAULT_POLICY,
@@ -47,5 +55,7 @@ export function policyFromConfig(config: {
     budgetMs: config.smtpRetryBudgetSeconds * 1000,
     maxAgeMs: config.deferredMaxAgeHours * 3_600_000,
     breakerFailures: config.circuitBreakerFailures,
+    uncertainResend: config.uncertainResend === 'once',
+    uncertainStopAfter: config.uncertainStopAfter,
   };
 }

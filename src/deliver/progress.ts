@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { drawLiveLine, finishLiveLine } from '../terminal-line.js';
 import type { Tally } from './deliver.js';
 
 /**
@@ -37,7 +38,8 @@ export function createProgress(options: ProgressOptions): Progress {
       const width = 24;
       const filled = options.total > 0 ? Math.min(width, Math.round((done / options.total) * width)) : width;
       const eta = final ? 'done' : etaSeconds === undefined ? 'ETA –' : `ETA ${formatDuration(etaSeconds)}`;
-      options.tty.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.total} · sent ${tally.sent} · deferred ${tally.deferred} · failed ${tally.failed} · ${Math.round(rate)} msg/s · ${eta}\x1b[K${final ? '\n' : ''}`);
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${options.total} · sent ${tally.sent} · deferred ${tally.deferred} · failed ${tally.failed} · ${Math.round(rate)} msg/s · ${eta}`;
+      (final ? finishLiveLine : drawLiveLine)(options.tty, bar);
     } else {
       options.logger.info('send.progress', { total: options.total, done, ...countsOf(tally), perSecond: Math.round(rate), etaSeconds });
     }

@@ -1,6 +1,5 @@
 import type { App } from '../app.js';
 import { segmentCache } from '../edition/segments.js';
-import { loadDkimSigner } from '../mail/dkim.js';
 import type { Delivery, DeliveryState, Edition, Recovered } from '../store/store.js';
 import { deliverEdition, type Tally } from './deliver.js';
 import { policyFromConfig, type RetryPolicy } from './policy.js';
@@ -63,6 +62,7 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
     const tally = await deliverUntilDone(app, edition, session, options, recovered);
     const counts = await app.store.countDeliveries(edition.number);
     const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
+    app.metrics.queueDepth(counts.pending + counts.sending + counts.awaiting + counts.deferred);
     if (complete && (await app.store.completeEdition(edition.number, app.now()))) app.logger.info('edition.completed', { edition: edition.number, worker: session.id() });
     const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
     const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
@@ -75,7 +75,6 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
 }
 
 async function deliverUntilDone(app: App, edition: Edition, session: WorkerSession, options: DeliveryRunOptions, recovered: { requeued: number; uncertain: number }): Promise<Tally> {
-  const dkim = app.config.dkim ? loadDkimSigner(app.config.dkim, app.now) : undefined;
   const now = app.now();
   const policy = { ...policyFromConfig(app.config), ...options.tuning?.policy };
   const settled = await app.store.settleOpen(edition.number, now, { giveUp: now.getTime() - edition.createdAt.getTime() > policy.maxAgeMs });
@@ -83,6 +82,7 @@ async function deliverUntilDone(app: App, edition: Edition, session: WorkerSessi
   const templates = await app.templates();
   const segments = segmentCache({ store: app.store, templates, publication: app.publication, sender: app.sender }, edition);
   const open = await app.store.countDeliveries(edition.number);
+  app.metrics.queueDepth(open.pending + open.sending + open.awaiting + open.deferred);
   const progress = createProgress({ total: open.pending + open.deferred, logger: app.logger, tty: options.progress && process.stderr.isTTY ? process.stderr : undefined });
   let tally: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
   for (;;) {
@@ -99,11 +99,11 @@ async function deliverUntilDone(app: App, edition: Edition, session: WorkerSessi
         publicUrl: app.config.publicUrl,
         sender: app.sender,
         segments,
-        dkim,
         signal: options.signal,
         policy,
         batchSize: app.config.claimBatchSize,
         onProgress: (t) => progress.update(addTallies(base, t)),
+        metrics: app.metrics,
         ...(options.tuning?.sleep ? { sleep: options.tuning.sleep } : {}),
         ...(options.tuning?.random ? { random: options.tuning.random } : {}),
       },

@@ -1,4 +1,5 @@
 import type { Post } from '../posts/post.js';
+import type { EditorNote } from './note.js';
 import { renderDigest } from '../render/render-digest.js';
 import type { CompiledTemplates } from '../render/templates.js';
 import { buildViewModel, type Cadence, type Publication } from '../render/view-model.js';
@@ -16,6 +17,8 @@ export interface CreateEditionInput {
   baseline: Post[];
   now: Date;
   tickKey: string | null;
+  /** The editor's note to carry, if any; recorded in the post ledger with the edition. */
+  note?: EditorNote | undefined;
 }
 
 export async function createEdition(
@@ -23,7 +26,8 @@ export async function createEdition(
   input: CreateEditionInput,
 ): Promise<Edition | undefined> {
   const number = await deps.store.nextEditionNumber();
-  const view = buildViewModel({ number, cadence: input.cadence, date: input.now }, input.posts, deps.publication);
+  const note = input.note ?? null;
+  const view = buildViewModel({ number, cadence: input.cadence, date: input.now, note }, input.posts, deps.publication);
   const rendered = await renderDigest(deps.templates, view);
   const edition = await deps.store.createEdition({
     number,
@@ -35,6 +39,7 @@ export async function createEdition(
     html: rendered.html,
     text: rendered.text,
     baselineSlugs: input.baseline.map((post) => post.slug),
+    note,
   });
   // The all-topics rendering is also the segment of every reader without topics: keep it as
   // such, so the delivery that follows does not render the same digest a second time.

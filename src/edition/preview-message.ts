@@ -37,6 +37,8 @@ export interface PreviewMessage {
   eml: Buffer;
   messageId: string;
   warnings: string[];
+  /** The editor's note this edition would carry (its Markdown), if any. */
+  note: string | undefined;
 }
 
 export interface PreviewResult {
@@ -50,7 +52,7 @@ export interface PreviewResult {
 }
 
 export async function previewMessage(app: App, input: PreviewInput): Promise<PreviewResult> {
-  const { selection, problems, feeds } = await planEdition(app, input.cadence);
+  const { selection, problems, feeds, note } = await planEdition(app, input.cadence);
   const subscriber = input.email ? await app.store.findSubscriber(input.email) : undefined;
   const reader = input.testRecipient
     ? { id: 0, email: input.testRecipient, name: subscriber?.name ?? '' }
@@ -63,7 +65,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
   const outsideTopics = selection.included.filter((post) => !choice?.posts.includes(post));
   if (!choice) return { message: undefined, selection, problems, outsideTopics, feeds };
   const number = await app.store.nextEditionNumber();
-  const view = buildViewModel({ number, cadence: input.cadence, date: app.now() }, choice.posts, app.publication);
+  const view = buildViewModel({ number, cadence: input.cadence, date: app.now(), note: note ?? null }, choice.posts, app.publication);
   const digest = await renderDigest(await app.templates(), view);
   const rendered = input.testRecipient ? { ...digest, subject: `[TEST] ${digest.subject}` } : digest;
   const values = personalValuesFor(app.signer, app.config.publicUrl, reader);
@@ -80,6 +82,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
     eml,
     messageId,
     warnings: rendered.warnings,
+    note: note?.text,
   };
   return { message, selection, problems, outsideTopics, feeds };
 }

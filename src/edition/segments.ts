@@ -47,7 +47,7 @@ export function segmentCache(deps: SegmentDeps, edition: Edition) {
     const saved = await deps.store.getSegment(edition.number, choice.key);
     const rendered: RenderedDigest = saved
       ? { subject: saved.subject, html: saved.html, text: saved.text, warnings: [] }
-      : await renderDigest(deps.templates, buildViewModel({ number: edition.number, cadence: edition.cadence, date: edition.createdAt }, choice.posts, deps.publication));
+      : await renderDigest(deps.templates, buildViewModel({ number: edition.number, cadence: edition.cadence, date: edition.createdAt, note: edition.note }, choice.posts, deps.publication));
     if (!saved) await deps.store.saveSegment(edition.number, { key: choice.key, slugs: choice.posts.map((p) => p.slug), ...rendered });
     return compileMessage(rendered, deps.sender);
   };

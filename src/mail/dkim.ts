@@ -3,12 +3,27 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 
 /**
- * DKIM (RFC 6376) for the finished per-subscriber message: rsa-sha256, relaxed header and simple
- * body canonicalisation (our bodies are quoted-printable with CRLF line ends, so simple is exact).
- * The body hash is per message, since bodies carry personal links. The RSA signature runs on
- * libuv's thread pool (async `crypto.sign`), so signing uses every core without blocking sends.
+ * DKIM (RFC 6376) for every finished message: rsa-sha256 or ed25519-sha256 (RFC 8463), relaxed
+ * header and simple body canonicalisation (our bodies are quoted-printable with CRLF line ends, so
+ * simple is exact). The body hash is per message, since bodies carry personal links. The signature
+ * runs on libuv's thread pool (async `crypto.sign`), so signing uses every core without blocking sends.
  */
-export const SIGNED_HEADERS = ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'mime-version', 'content-type'];
+export const SIGNED_HEADERS = ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'mime-version', 'content-type', 'auto-submitted'];
+
+/**
+ * Named once more in h= than they occur (RFC 6376 5.4.2): a second From, Subject or
+ * List-Unsubscribe added on the way, or one added where there was none, breaks the signature.
+ */
+export const OVERSIGNED_HEADERS = ['from', 'subject', 'list-unsubscribe'];
+
+export type DkimAlgorithm = 'rsa-sha256' | 'ed25519-sha256';
+
+export interface DkimSettings {
+  domain: string;
+  selector: string;
+  privateKeyFile: string;
+  algorithm?: DkimAlgorithm;
+}
 
 export interface DkimSigner {
   sign(message: Buffer): Promise<Buffer>;
@@ -18,18 +33,24 @@ export interface DkimOptions {
   domain: string;
   selector: string;
   privateKey: KeyObject;
+  algorithm?: DkimAlgorithm;
   now?: () => Date;
 }
 
-export function loadDkimSigner(config: { domain: string; selector: string; privateKeyFile: string }, now?: () => Date): DkimSigner {
+export function loadDkimSigner(config: DkimSettings, now?: () => Date): DkimSigner {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(readFileSync(config.privateKeyFile));
   } catch (cause) {
     throw new ConfigError('CONFIG_DKIM_KEY', `DKIM_PRIVATE_KEY_FILE ${config.privateKeyFile} is not a readable PEM private key (${(cause as Error).message}). Make one with: openssl genrsa -out dkim-private.pem 2048`, { cause });
   }
-  if (privateKey.asymmetricKeyType !== 'rsa') throw new ConfigError('CONFIG_DKIM_KEY', `DKIM_PRIVATE_KEY_FILE ${config.privateKeyFile} must hold an RSA key (got ${privateKey.asymmetricKeyType})`);
-  return dkimSigner({ domain: config.domain, selector: config.selector, privateKey, ...(now ? { now } : {}) });
+  const algorithm = config.algorithm ?? 'rsa-sha256';
+  const wanted = algorithm === 'rsa-sha256' ? 'rsa' : 'ed25519';
+  if (privateKey.asymmetricKeyType !== wanted) {
+    const make = wanted === 'rsa' ? 'openssl genrsa -out dkim-private.pem 2048' : 'openssl genpkey -algorithm ed25519 -out dkim-private.pem';
+    throw new ConfigError('CONFIG_DKIM_KEY', `DKIM_PRIVATE_KEY_FILE ${config.privateKeyFile} must hold an ${wanted === 'rsa' ? 'RSA' : 'Ed25519'} key for DKIM_ALGORITHM=${algorithm} (got ${privateKey.asymmetricKeyType}). Make one with: ${make}`);
+  }
+  return dkimSigner({ domain: config.domain, selector: config.selector, privateKey, algorithm, ...(now ? { now } : {}) });
 }
 
 export function dkimSigner(options: DkimOptions): DkimSigner {
@@ -43,15 +64,22 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
       const names = SIGNED_HEADERS.filter((name) => headers.has(name));
       const bodyHash = simpleBodyHash(body);
       const time = Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
-      const unsigned = `DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=${options.domain}; s=${options.selector};\r\n\tt=${time}; h=${names.join(':')};\r\n\tbh=${bodyHash};\r\n\tb=`;
-      const signedData = [...names.map((name) => relaxedHeader(headers.get(name) ?? '')), relaxedHeader(unsigned).replace(/\r\n$/, '')].join('');
-      const signature = await new Promise<Buffer>((resolve, reject) =>
-        sign('sha256', Buffer.from(signedData, 'utf8'), options.privateKey, (error, result) => (error ? reject(error) : resolve(result))),
-      );
+      const algorithm = options.algorithm ?? 'rsa-sha256';
+      const listed = [...names, ...OVERSIGNED_HEADERS].join(':');
+      const unsigned = `DKIM-Signature: v=1; a=${algorithm}; c=relaxed/simple; d=${options.domain}; s=${options.selector};\r\n\tt=${time}; h=${listed};\r\n\tbh=${bodyHash};\r\n\tb=`;
+      // The extra names stand for headers that are not there: they add nothing to the signed data.
+      const signedData = Buffer.from([...names.map((name) => relaxedHeader(headers.get(name) ?? '')), relaxedHeader(unsigned).replace(/\r\n$/, '')].join(''), 'utf8');
+      const signature = await signData(algorithm, signedData, options.privateKey);
       const folded = signature.toString('base64').replace(/.{1,72}/g, (chunk, offset: number) => (offset === 0 ? chunk : `\r\n\t${chunk}`));
       return Buffer.concat([Buffer.from(`${unsigned}${folded}\r\n`), message]);
     },
   };
+}
+
+/** RSA signs the data with SHA-256; Ed25519 (RFC 8463 3) signs the SHA-256 hash of it. */
+function signData(algorithm: DkimAlgorithm, data: Buffer, key: KeyObject): Promise<Buffer> {
+  const [digest, input] = algorithm === 'rsa-sha256' ? ['sha256', data] : [null, createHash('sha256').update(data).digest()];
+  return new Promise((resolve, reject) => sign(digest, input, key, (error, result) => (error ? reject(error) : resolve(result))));
 }
 
 /** Lower-cased name → the last (bottom-most) occurrence of that header, with its folding. */

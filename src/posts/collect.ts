@@ -35,10 +35,13 @@ export async function collectPosts(postsDir: string, context: Omit<ParseContext,
   return { posts: kept, problems: problems.map((problem) => ({ ...problem, folder: basename(postsDir) })) };
 }
 
-/** Regular `*.md` files only: a link could point anywhere on the machine, a pipe would block. */
+/**
+ * Regular `*.md` files only: a link could point anywhere on the machine, a pipe would block.
+ * Names starting with `_` are the editor's own files (the note `_intro.md`), not posts.
+ */
 async function listPostFiles(postsDir: string): Promise<{ files: string[]; skipped: string[] }> {
   try {
-    const entries = (await readdir(postsDir, { withFileTypes: true })).filter((entry) => entry.name.toLowerCase().endsWith('.md'));
+    const entries = (await readdir(postsDir, { withFileTypes: true })).filter((entry) => entry.name.toLowerCase().endsWith('.md') && !entry.name.startsWith('_'));
     const names = (regular: boolean) => entries.filter((entry) => entry.isFile() === regular).map((entry) => entry.name).sort();
     return { files: names(true), skipped: names(false) };
   } catch (cause) {

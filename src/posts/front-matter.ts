@@ -1,4 +1,5 @@
 import * as yaml from 'js-yaml';
+import { explainYamlError } from './yaml-errors.js';
 
 /**
  * Splits a post file into YAML front matter and Markdown body. Only YAML is accepted: other
@@ -39,10 +40,9 @@ function parseYaml(yamlText: string): { ok: true; data: Record<string, unknown> 
     }
     return { ok: true, data: data as Record<string, unknown> };
   } catch (error) {
-    const mark = (error as { mark?: { line?: number } }).mark;
-    const reason = (error as { reason?: string }).reason ?? 'invalid YAML';
-    // +2: the opening fence is line 1 and js-yaml counts from 0.
-    return { ok: false, line: (mark?.line ?? 0) + 2, message: `invalid YAML front matter: ${reason}` };
+    const { index, message } = explainYamlError(yamlText, error as { reason?: string; mark?: { line?: number } });
+    // +2: the opening fence is line 1 and lines are counted from 0.
+    return { ok: false, line: index + 2, message: `front matter: ${message}` };
   }
 }
 

@@ -61,6 +61,7 @@ export function parsePost(source: string, context: ParseContext): ParsedPost {
   const split = splitFrontMatter(source);
   if (!split.ok) return { problems: [problem(split.line, split.message)] };
   const lineOf = (key: string) => split.keyLines.get(key) ?? 1;
+  const impossibleDate = (value: string) => problem(lineOf('date'), `date: "${value}" is not a real date; write 2023-05-24 or 2023-05-24T09:30:00+02:00`);
   const problems: ContentProblem[] = Object.keys(split.data)
     .filter((key) => !KNOWN_FIELDS.has(key))
     .map((key) => problem(lineOf(key), `unknown field "${key}" is ignored (known: ${[...KNOWN_FIELDS].join(', ')})`, 'warning'));
@@ -73,12 +74,15 @@ export function parsePost(source: string, context: ParseContext): ParsedPost {
       seen.add(key);
       problems.push(problem(lineOf(key), `${key || 'front matter'}: ${plainIssue(key, issue, (split.data as Record<string, unknown>)[key])}`));
     }
+    // The other fields' problems are listed too: a missing author must not hide an impossible date.
+    const rawDate = split.data.date;
+    if (!seen.has('date') && (typeof rawDate === 'string' || typeof rawDate === 'number') && !parsePostDate(String(rawDate), context.timezone)) problems.push(impossibleDate(String(rawDate)));
     return { problems };
   }
   const fields = result.data;
   const date = parsePostDate(fields.date, context.timezone);
   if (!date) {
-    problems.push(problem(lineOf('date'), `date: "${fields.date}" is not a real date; write 2023-05-24 or 2023-05-24T09:30:00+02:00`));
+    problems.push(impossibleDate(fields.date));
     return { problems };
   }
   if (fields.image && !fields.imageAlt) problems.push(problem(lineOf('image'), 'image has no imageAlt: add a short description for screen readers', 'warning'));

@@ -6,7 +6,7 @@
  */
 export const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;background:#f3f5f8}
-header.bar{display:flex;gap:16px;align-items:center;padding:10px 20px;background:#14213d;color:#fff}
+header.bar{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:10px 20px;background:#14213d;color:#fff}
 header.bar a{color:#c9d3e6;text-decoration:none}header.bar a:hover{color:#fff}header.bar h1{font-size:16px;margin:0 12px 0 0}
 #live{margin-left:auto;font-size:12px;color:#9fb0cf}#live.on::before{content:"● ";color:#5fd38d}
 form.picker{display:flex;flex-wrap:wrap;gap:12px;align-items:end;padding:12px 20px;background:#fff;border-bottom:1px solid #dde2ea}
@@ -16,21 +16,23 @@ form.picker label.topic{flex-direction:row;align-items:center;gap:4px;color:#1d2
 form.picker fieldset legend{font-size:12px;color:#5b6578;padding:0}
 input,select,button{font:inherit}button{cursor:pointer}
 .layout{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:20px;padding:16px 20px}
+@media (max-width:1100px){.layout{grid-template-columns:minmax(0,1fr)}form.picker label,form.picker input{max-width:100%}}
+@media (max-width:600px){.layout{padding:12px 10px;gap:12px}form.picker{padding:10px}.stage{padding:8px}}
 .panel{background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:12px 14px;margin-bottom:14px}
 .panel h2{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:#5b6578;margin:0 0 8px}
 .error{background:#fff1f0;border:1px solid #f3b7b1;color:#8a1c12;border-radius:8px;padding:12px 14px;margin-bottom:14px;white-space:pre-wrap;font-family:ui-monospace,monospace}
-.inbox{display:grid;grid-template-columns:auto 1fr;gap:2px 12px}.inbox dt{color:#5b6578}.inbox dd{margin:0}
+.inbox{display:grid;grid-template-columns:auto minmax(0,1fr);gap:2px 12px}.inbox dt{color:#5b6578}.inbox dd{margin:0;overflow-wrap:anywhere}
 .inbox .subject{font-weight:700}.inbox .preheader{color:#5b6578}
-.tabs{display:flex;gap:6px;margin:0 0 10px}.tabs button{border:1px solid #c7cfdb;background:#fff;border-radius:6px;padding:5px 12px}
+.tabs{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 10px}.tabs button{border:1px solid #c7cfdb;background:#fff;border-radius:6px;padding:5px 12px}
 .tabs a.download{margin-left:auto;align-self:center;font-size:13px}
 .tabs button[aria-pressed=true]{background:#1b5fa8;border-color:#1b5fa8;color:#fff}
-.stage{display:flex;justify-content:center;background:#e4e8ee;border-radius:8px;padding:16px;overflow:auto}
+.stage{display:flex;justify-content:safe center;background:#e4e8ee;border-radius:8px;padding:16px;overflow:auto}
 .email-frame{border:0;background:#fff;height:1100px;width:100%;min-width:620px;box-shadow:0 1px 4px rgba(0,0,0,.15)}
 body[data-view=mobile] .email-frame{box-sizing:content-box;width:375px;min-width:375px;height:812px;border-radius:18px;border:10px solid #1d2433}
 .source{display:none;white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid #dde2ea;border-radius:8px;padding:14px;margin:0;font:12.5px/1.5 ui-monospace,monospace;max-height:1100px;overflow:auto}
 body[data-view=text] .stage,body[data-view=eml] .stage{display:none}
 body[data-view=text] .source.text,body[data-view=eml] .source.eml{display:block}
-ul.posts{list-style:none;margin:0;padding:0}ul.posts li{padding:6px 0;border-top:1px solid #eef1f5}ul.posts li:first-child{border-top:0}
+ul.posts{list-style:none;margin:0;padding:0;overflow-wrap:anywhere}ul.posts li{padding:6px 0;border-top:1px solid #eef1f5}ul.posts li:first-child{border-top:0}
 .reason{display:block;font-size:12px;color:#8a4b00}.file{font-size:12px;color:#5b6578;font-family:ui-monospace,monospace}
 ul.findings{margin:0;padding-left:18px}ul.findings li.warning{color:#8a4b00}ul.findings li.info{color:#5b6578}
 #send-test input[type=email]{width:100%;padding:5px 8px;margin:4px 0 8px}#send-status{margin-top:8px;font-size:13px}

@@ -101,8 +101,10 @@ export async function buildModel(loadConfig: () => Config, query: PreviewQuery):
     model.topics = allTopics(result);
     model.leftOut = leftOutItems(result, config.timezone);
     const message = result.message;
+    // Broken posts first: they are what the editor must fix; then feeds, then the message's own checks.
+    const broken = invalidPosts(result).map((problem) => ({ check: 'posts' as const, level: 'warning' as const, message: `left out because it is broken: ${formatProblem(problem)}` }));
     const feeds = feedWarnings(result.feeds).map((text) => ({ check: 'feeds' as const, level: 'warning' as const, message: `${text}.` }));
-    model.findings = [...feeds, ...(message ? preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl }) : [])];
+    model.findings = [...broken, ...feeds, ...(message ? preflight({ subject: message.subject, html: message.html, text: message.text, mjmlWarnings: message.warnings, publicUrl: config.publicUrl }) : [])];
   } catch (error) {
     model.error = toPageError(error);
   } finally {
@@ -127,16 +129,19 @@ function allTopics(result: PreviewResult): string[] {
   return [...seen.values()].sort((a, b) => a.localeCompare(b));
 }
 
+/** Broken posts first: they need the editor; then the rest, each with its reason. */
 export function leftOutItems(result: PreviewResult, timezone: string): LeftOutItem[] {
-  const items: LeftOutItem[] = result.outsideTopics.map((post) => ({ title: post.title, file: post.file, kind: 'topics', reason: `outside this segment's topics (${post.categories.join(', ') || 'no category'})` }));
+  const items: LeftOutItem[] = invalidPosts(result).map((problem) => ({ title: problem.file, file: problem.file, kind: 'invalid', reason: `invalid front matter: ${formatProblem(problem)}` }));
+  for (const post of result.outsideTopics) items.push({ title: post.title, file: post.file, kind: 'topics', reason: `outside this segment's topics (${post.categories.join(', ') || 'no category'})` });
   for (const { post, reason } of result.selection.leftOut) {
     const text = reason.kind === 'future' ? `future date: goes out in the first edition after ${formatWhen(reason.goesAt, timezone)}` : describeReason(reason);
     items.push({ title: post.title, file: post.file, kind: reason.kind, reason: text });
   }
-  for (const problem of result.problems.filter((p) => p.severity === 'error')) {
-    items.push({ title: problem.file, file: problem.file, kind: 'invalid', reason: `invalid front matter: ${formatProblem(problem)}` });
-  }
   return items;
+}
+
+function invalidPosts(result: PreviewResult) {
+  return result.problems.filter((p) => p.severity === 'error');
 }
 
 function formatWhen(date: Date, timezone: string): string {

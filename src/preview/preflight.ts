@@ -16,7 +16,7 @@ export interface PreflightInput {
   publicUrl: string;
 }
 
-export type PreflightCheck = 'size' | 'alt' | 'links' | 'subject' | 'text' | 'mjml' | 'feeds';
+export type PreflightCheck = 'posts' | 'size' | 'alt' | 'links' | 'subject' | 'text' | 'mjml' | 'feeds';
 
 export interface PreflightFinding {
   check: PreflightCheck;

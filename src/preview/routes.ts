@@ -8,7 +8,7 @@ import { layout, previewPage, type PageContext } from './page.js';
 import { html } from './html.js';
 import { hostGuard, pageHeaders, rawPathGuard, readBody, sameOriginWithToken } from './security.js';
 import { sendTest } from './test-send.js';
-import type { Edition } from '../store/store.js';
+import { editionBounceStats } from '../bounces/stats.js';
 
 /**
  * The preview's routes, and nothing else: no static files are served, so no path (`..`, `%2e%2e`,
@@ -46,13 +46,15 @@ export function previewRoutes(deps: RouteDeps): Hono {
     return c.json({ ok: result.ok, message: result.message }, result.status);
   });
   app.get('/editions', async (c) => {
-    const { editions, error } = await withEditions(deps.loadConfig, (store) => store.listEditions(MAX_EDITIONS_LISTED));
-    return page(c, deps, (ctx) => editionsPage(ctx, editions ?? [], error));
+    const { editions, error } = await withEditions(deps.loadConfig, async (store) => {
+      const list = await store.listEditions(MAX_EDITIONS_LISTED);
+      return { list, bounces: await editionBounceStats(store, list.map((e) => e.number)) };
+    });
+    return page(c, deps, (ctx) => editionsPage(ctx, editions?.list ?? [], error, editions?.bounces));
   });
   app.get('/editions/:number{[0-9]{1,9}}', async (c) => {
     const number = Number(c.req.param('number'));
-    const { editions, error, config } = await withEditions(deps.loadConfig, async (store) => [await store.getEdition(number)].filter((e): e is Edition => e !== undefined));
-    const edition = editions?.[0];
+    const { editions: edition, error, config } = await withEditions(deps.loadConfig, (store) => store.getEdition(number));
     if (!edition || !config) return page(c, deps, (ctx) => editionsPage(ctx, [], error ?? { kind: 'Not found', message: `There is no edition #${number}.`, problems: [] }), 404);
     return page(c, deps, (ctx) => editionPage(ctx, edition, config.publicUrl));
   });
@@ -76,10 +78,10 @@ async function sendTestSafely(loadConfig: () => Config, params: URLSearchParams)
   return sendTest(config, parseQuery(params), params.get('to') ?? '');
 }
 
-async function withEditions(
+async function withEditions<T>(
   loadConfig: () => Config,
-  read: (store: Awaited<ReturnType<typeof previewApp>>['store']) => Promise<Edition[]>,
-): Promise<{ editions?: Edition[]; error?: PageError; config?: Config }> {
+  read: (store: Awaited<ReturnType<typeof previewApp>>['store']) => Promise<T>,
+): Promise<{ editions?: T; error?: PageError; config?: Config }> {
   try {
     const config = loadConfig();
     const app = await previewApp(config);

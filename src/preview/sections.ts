@@ -1,3 +1,4 @@
+import { NOTE_FILE } from '../edition/note.js';
 import type { PreviewMessage } from '../edition/preview-message.js';
 import { html, type SafeHtml } from './html.js';
 import type { LeftOutItem, PreviewModel } from './model.js';
@@ -26,6 +27,7 @@ export function findingsPanel(findings: PreflightFinding[]): SafeHtml {
 
 export function includedPanel(message: PreviewMessage): SafeHtml {
   return html`<section class="panel" data-testid="included"><h2>Included (${message.posts.length})</h2>
+${message.note ? html`<p data-testid="note"><strong>Editor's note</strong> <span class="file">${NOTE_FILE}</span>: goes with this edition, then never again.</p>` : ''}
 <ul class="posts">${message.posts.map((p) => html`<li><span class="title">${p.title}</span> <span class="file">${p.file}</span></li>`)}</ul></section>`;
 }
 

@@ -1,8 +1,7 @@
-import { defaultTransport } from '../app.js';
+import { sendingTransport } from '../app.js';
 import type { Config } from '../config.js';
 import { previewMessage } from '../edition/preview-message.js';
 import { checkAddress } from '../mail/address.js';
-import { loadDkimSigner } from '../mail/dkim.js';
 import { previewApp, previewInput, toPageError, type PreviewQuery } from './model.js';
 
 /**
@@ -23,13 +22,12 @@ export async function sendTest(config: Config, query: PreviewQuery, to: string):
   try {
     const result = await previewMessage(app, { ...previewInput(query), testRecipient: address.address });
     if (!result.message) return { ok: false, status: 400, message: 'Nothing to send: this preview has no posts.' };
-    const transport = defaultTransport(config);
+    const transport = sendingTransport(config, app.now);
     const where = transport.description;
     try {
       await transport.verify();
       // Signed like a real delivery when DKIM is configured, so the test shows what receivers check.
-      const eml = config.dkim ? await loadDkimSigner(config.dkim, app.now).sign(result.message.eml) : result.message.eml;
-      const outcome = await transport.send({ from: app.sender.from.address, to: address.address, messageId: result.message.messageId }, eml, async () => true);
+      const outcome = await transport.send({ from: app.sender.from.address, to: address.address, messageId: result.message.messageId }, result.message.eml, async () => true);
       if (outcome.status === 'sent') return { ok: true, status: 200, message: `Sent "${result.message.subject}" to ${address.address} via ${where}.` };
       const response = 'response' in outcome ? outcome.response : outcome.status;
       return { ok: false, status: 502, message: `Not sent to ${address.address} via ${where}: ${response}` };

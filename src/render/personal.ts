@@ -29,11 +29,19 @@ export function personalTokens(): PersonalValues {
   return Object.fromEntries(PERSONAL_FIELDS.map((field) => [field, tokenFor(field)])) as PersonalValues;
 }
 
-/** The friendly first line: "Hi Alice," or, without a name, "Hello,". */
+/** Titles that come before a first name and would read oddly alone ("Hi Dr,"). */
+const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'mx', 'dr', 'prof', 'sir', 'dame', 'rev', 'herr', 'frau', 'mme', 'm']);
+
+/**
+ * The friendly first line, by first name: "Hi Ada," for "Ada Lovelace", "Hi Jane," for "Dr. Jane
+ * Doe"; a name written without spaces (王美, an alias) is used whole. Without a name: "Hello,".
+ */
 export function greetingFor(name: string | null | undefined): string {
   // One line: a name never brings a line break (or any control character) into the body.
-  const first = (name ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return first ? `Hi ${first},` : 'Hello,';
+  const words = (name ?? '').replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
+  const first = words.find((word, index) => index === words.length - 1 || !HONORIFICS.has(word.replace(/\.$/, '').toLowerCase())) ?? '';
+  // A "name" that is really an address or a sentence fragment is not a first name.
+  return first && !first.includes('@') ? `Hi ${first.replace(/,+$/, '')},` : 'Hello,';
 }
 
 /** One reader's personal values: greeting, address and the signed links built from PUBLIC_URL. */

@@ -84,7 +84,7 @@ function templateError(file: string, error: unknown): TemplateError {
   const line = (error as { lineNumber?: number }).lineNumber ?? Number(/on line (\d+)/.exec(raw)?.[1] ?? 0);
   const firstLine = raw.split('\n')[0] ?? raw;
   const detail = /not defined in/.test(raw)
-    ? `${firstLine.replace(/ in (?:\[object Object\]|undefined|null)(?: .*)?$/, '')}: the variable does not exist; check its spelling against the README's list`
+    ? `${firstLine.replace(/ in (?:\[object Object\]|undefined|null)(?: .*)?$/, '')}: the variable does not exist; check its spelling against the list in docs/templates.md`
     : raw.replace(/\s*-\s*\d+:\d+$/, '').replace(/\n/g, ' ');
   return new TemplateError('TEMPLATE_INVALID', `${file}:${line || 1}: ${detail}`, { cause: error });
 }

@@ -1,17 +1,22 @@
+import type { EditorNote } from '../edition/note.js';
 import type { Post } from '../posts/post.js';
 import { newestFirst } from '../select.js';
-import { plainLine, truncateWords } from '../text.js';
+import { truncateWords } from '../text.js';
 import { formatLongDate, formatShortDate } from '../time.js';
 import { personalTokens } from './personal.js';
+import { renderSubject, SUBJECT_LENGTH } from './subject.js';
 
 /**
  * Stage 3: the plain data the templates see. Everything here is text (templates escape it); the
- * personal fields are tokens filled in per subscriber after rendering.
+ * personal fields are tokens filled in per subscriber after rendering. Posts from any source
+ * (Markdown files, feeds) arrive as `Post` objects; nothing here depends on where they came from.
  */
 export interface EditionInfo {
   number: number;
   cadence: Cadence;
   date: Date;
+  /** The editor's note for this edition, shown above the posts (once per cadence). */
+  note?: Pick<EditorNote, 'html' | 'text'> | null;
 }
 
 export type Cadence = 'daily' | 'weekly' | 'monthly';
@@ -24,34 +29,51 @@ export interface Publication {
   publicUrl: string;
   timezone: string;
   sender: { name: string; email: string; postalAddress: string };
+  /** DIGEST_SUBJECT: a Handlebars template for the subject; unset = the built-in default. */
+  subjectTemplate?: string | undefined;
 }
 
-/** What an inbox line shows before cutting (RFC 5322's recommended line length): subjects fit it. */
-export const SUBJECT_LENGTH = 78;
+export { SUBJECT_LENGTH };
 
 export function buildViewModel(edition: EditionInfo, posts: Post[], publication: Publication) {
-  const groups = groupByTopic(posts);
+  const { groups, shared } = groupByTopic(posts);
   const ordered = groups.flatMap((group) => group.posts);
-  const first = ordered[0];
-  const subject = subjectFor(edition, ordered);
+  const lead = ordered[0];
+  const archiveUrl = new URL(`archive/${edition.number}`, publication.publicUrl).href;
+  const dateLabel = formatLongDate(edition.date, publication.timezone);
+  const cadenceLabel = CADENCE_LABEL[edition.cadence];
   const tokens = personalTokens();
+  const cardOf = (post: Post, group: string) => toPostView(post, { group, shared, timezone: publication.timezone, archiveUrl, lead: post === lead });
+  const subject = renderSubject(publication.subjectTemplate, {
+    publication: { name: publication.name },
+    edition: { number: edition.number, cadence: edition.cadence, cadenceLabel, dateLabel },
+    lead: lead ? { title: lead.title, author: lead.author } : null,
+    postCount: ordered.length,
+    moreCount: Math.max(0, ordered.length - 1),
+    topics: groups.map((g) => g.category),
+  });
+  const topics = groups.map((group) => ({ category: group.category, anchor: topicAnchor(group.category), posts: group.posts.map((p) => cardOf(p, group.category)) }));
   return {
     publication: { name: publication.name, siteUrl: publication.siteUrl },
     edition: {
       number: edition.number,
       cadence: edition.cadence,
-      cadenceLabel: CADENCE_LABEL[edition.cadence],
-      dateLabel: formatLongDate(edition.date, publication.timezone),
+      cadenceLabel,
+      dateLabel,
       subject,
-      preheader: first ? truncateWords(first.excerpt, 140) : '',
+      preheader: lead ? truncateWords(`${introFor(ordered.length, edition.cadence)} ${lead.title}: ${lead.excerpt}`, 140) : '',
       intro: introFor(ordered.length, edition.cadence),
+      note: edition.note ? { html: edition.note.html, text: edition.note.text } : null,
     },
     showToc: ordered.length > 2,
-    toc: groups.map((group) => ({ category: group.category, posts: group.posts.map((p) => ({ title: p.title, anchor: anchorOf(p) })) })),
-    posts: ordered.map((post) => toPostView(post, publication.timezone)),
+    /** The contents: topic headings with their posts, linking to the archive copy's anchors (in-page anchors fail in many phone apps). */
+    toc: topics.map((t) => ({ category: t.category, href: `${archiveUrl}#${t.anchor}`, posts: t.posts.map((p) => ({ title: p.title, anchor: p.anchor, href: p.archiveHref })) })),
+    /** The cards, grouped under the same topic headings in the same order as the contents. */
+    topics,
+    posts: topics.flatMap((t) => t.posts),
     postCount: ordered.length,
     links: {
-      viewInBrowser: new URL(`archive/${edition.number}`, publication.publicUrl).href,
+      viewInBrowser: archiveUrl,
       archive: new URL('archive', publication.publicUrl).href,
       unsubscribe: tokens.unsubscribeUrl,
       preferences: tokens.preferencesUrl,
@@ -63,17 +85,30 @@ export function buildViewModel(edition: EditionInfo, posts: Post[], publication:
 
 export type DigestView = ReturnType<typeof buildViewModel>;
 
-function toPostView(post: Post, timezone: string) {
+interface CardContext {
+  group: string;
+  shared: Set<string>;
+  timezone: string;
+  archiveUrl: string;
+  lead: boolean;
+}
+
+function toPostView(post: Post, card: CardContext) {
+  const anchor = anchorOf(post);
   return {
     title: post.title,
     url: post.url,
-    anchor: anchorOf(post),
+    anchor,
+    archiveHref: `${card.archiveUrl}#${anchor}`,
     author: post.author,
     dateIso: post.date.toISOString(),
-    dateLabel: formatShortDate(post.date, timezone),
+    dateLabel: formatShortDate(post.date, card.timezone),
     categories: post.categories,
+    /** Categories worth printing on the card: not the heading it sits under, not one every post carries. */
+    otherTopics: post.categories.filter((c) => c !== card.group && !card.shared.has(c)),
     tags: post.tags,
     excerpt: post.excerpt,
+    lead: card.lead,
     image: post.image ? { src: post.image.src, alt: post.image.alt ?? '' } : null,
   };
 }
@@ -82,17 +117,8 @@ function anchorOf(post: Post): string {
   return `post-${post.slug}`;
 }
 
-/**
- * "Weekly digest #3: First title and 4 more", cut at a word so the whole subject fits in the
- * 78 characters a phone's inbox line shows.
- */
-export function subjectFor(edition: Pick<EditionInfo, 'number' | 'cadence'>, posts: Post[]): string {
-  const head = `${CADENCE_LABEL[edition.cadence]} digest #${edition.number}`;
-  const first = posts[0];
-  if (!first) return head;
-  const more = posts.length > 1 ? ` and ${posts.length - 1} more` : '';
-  const room = Math.max(20, SUBJECT_LENGTH - head.length - 2 - more.length);
-  return plainLine(`${head}: ${truncateWords(plainLine(first.title), room)}${more}`);
+function topicAnchor(category: string): string {
+  return `topic-${category.normalize('NFKD').replace(/[^\w]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() || 'posts'}`;
 }
 
 function introFor(count: number, cadence: Cadence): string {
@@ -102,9 +128,10 @@ function introFor(count: number, cadence: Cadence): string {
 
 /**
  * Groups posts by the first category that tells them apart: a category every post shares (the
- * blog's section, say) says nothing in a table of contents. Groups are ordered by their newest post.
+ * blog's section, say) says nothing in a table of contents, nor on a card. Groups are ordered by
+ * their newest post, so the first post of the first group is the newest: the lead story.
  */
-function groupByTopic(posts: Post[]): { category: string; posts: Post[] }[] {
+function groupByTopic(posts: Post[]): { groups: { category: string; posts: Post[] }[]; shared: Set<string> } {
   const sorted = [...posts].sort(newestFirst);
   const shared = new Set(sorted[0]?.categories.filter((c) => sorted.every((p) => p.categories.includes(c))) ?? []);
   const groups = new Map<string, Post[]>();
@@ -112,5 +139,5 @@ function groupByTopic(posts: Post[]): { category: string; posts: Post[] }[] {
     const category = post.categories.find((c) => !shared.has(c)) ?? post.categories[0] ?? 'Posts';
     groups.set(category, [...(groups.get(category) ?? []), post]);
   }
-  return [...groups].map(([category, grouped]) => ({ category, posts: grouped }));
+  return { groups: [...groups].map(([category, grouped]) => ({ category, posts: grouped })), shared };
 }

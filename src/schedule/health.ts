@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import { isGoneHere } from '../deliver/liveness.js';
 import type { DeliveryState } from '../store/store.js';
+import { editionBounceStats, type EditionBounceStats } from '../bounces/stats.js';
 import type { CadenceSchedule } from './scheduler.js';
 
 /**
@@ -23,12 +24,18 @@ export interface Health {
   workers: { id: string; host: string; pid: number; startedAt: string; heartbeatAgeSeconds: number; claimed: number; dead: 'silent' | 'process gone' | null }[];
   /** Every edition still sending, with its rows by state. */
   openEditions: { number: number; cadence: string; counts: Record<DeliveryState, number> }[];
+  /** Bounces and complaints of the most recent editions (newest first), with rates over those sent. */
+  bounces: EditionBounceStats[];
+  /** The earliest time a deferred delivery of an unfinished edition may be retried (ISO), if any. */
+  nextRetry: string | null;
   /** One per configured feed: its last fetch and result, and how many items are kept. */
   feeds: { name: string; url: string; lastFetch: string | null; result: string; error: string | null; lastRead: string | null; items: number }[];
 }
 
 /** How many recent editions are summed for the deferred and uncertain counts. */
 const RECENT_EDITIONS = 20;
+/** How many recent editions `bounces` reports on. */
+const BOUNCE_EDITIONS = 5;
 
 export async function collectHealth(app: App, schedules: CadenceSchedule[]): Promise<Health> {
   const now = app.now();
@@ -44,6 +51,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
   }
   const last = editions[0];
   const open = await app.store.listOpenEditions();
+  const unfinished = editions.filter((e) => e.status !== 'complete').map((e) => e.number);
   return {
     ok: true,
     now: now.toISOString(),
@@ -62,7 +70,9 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     ),
     deferred,
     uncertain,
-    unfinishedEditions: editions.filter((e) => e.status !== 'complete').map((e) => e.number),
+    unfinishedEditions: unfinished,
+    bounces: await editionBounceStats(app.store, editions.slice(0, BOUNCE_EDITIONS).map((e) => e.number)),
+    nextRetry: await earliestRetry(app, unfinished),
     workers: (await app.store.listWorkers()).map((w) => ({
       id: w.id,
       host: w.host,
@@ -75,6 +85,17 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     feeds: await feedHealth(app),
     openEditions: await Promise.all(open.map(async (e) => ({ number: e.number, cadence: e.cadence, counts: await app.store.countDeliveries(e.number) }))),
   };
+}
+
+async function earliestRetry(app: App, editions: number[]): Promise<string | null> {
+  let earliest: number | undefined;
+  for (const edition of editions) {
+    for (const delivery of await app.store.listDeliveries(edition, ['deferred'])) {
+      const at = delivery.retryAt?.getTime();
+      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+    }
+  }
+  return earliest === undefined ? null : new Date(earliest).toISOString();
 }
 
 async function feedHealth(app: App): Promise<Health['feeds']> {

@@ -33,7 +33,7 @@ export async function runService(app: App, options: ServiceOptions): Promise<num
   const closeApp = () => (closing ??= app.close());
   try {
     await importSamplesIfEmbedded(app, options.out);
-    if (options.web) web = await startWebServer(app, app.config.port, { routes: [healthzRoute(app, schedules)] }).catch(portInUse(app.config.port));
+    if (options.web) web = await startWebServer(app, app.config.port, { routes: [healthzRoute(app, schedules, { ticksExpectedSince: app.now() })] }).catch(portInUse(app.config.port));
     app.logger.info('service.started', { web: web?.url ?? null, schedules: schedules.map((s) => `${s.cadence}: ${s.schedule.expression}`) });
     options.out(`Scheduler running (${schedules.map((s) => `${s.cadence} "${s.schedule.expression}" in ${s.schedule.zone}`).join('; ')})${web ? `; web server listening on ${web.describe(app.config.publicUrl)}` : ''}. Stop with Ctrl-C or SIGTERM.`);
     const started = scheduler.start().catch((error: unknown) => app.logger.error('schedule.error', { error: messageOf(error) }));

@@ -24,6 +24,7 @@ export async function runTick(app: App, cadence: Cadence, scheduledAt: Date, sig
   app.logger.info('schedule.tick', { cadence, tick });
   const result = options.deliver === false ? await prepareForTick(app, cadence, tick, signal) : await sendForTick(app, cadence, tick, signal);
   await app.store.finishTick(cadence, tick, result as TickResult & { outcome: TickOutcome }, app.now());
+  app.metrics.schedulerTick(cadence, result.outcome);
   const log = result.outcome === 'failed' ? app.logger.error : ['sent', 'prepared', 'nothing-new'].includes(result.outcome) ? app.logger.info : app.logger.warn;
   log(`schedule.${result.outcome}`, { cadence, tick, ...(result.edition ? { edition: result.edition } : {}), ...(result.detail ? { detail: result.detail } : {}) });
   return result;

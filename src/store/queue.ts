@@ -20,6 +20,9 @@ export interface Delivery {
   retryAt?: Date | null;
   /** The worker that holds (or last held) the row. */
   workerId?: string | null;
+  /** Resends after an uncertain attempt (at most one), and how that first attempt ended. */
+  resends?: number;
+  firstUncertain?: string | null;
 }
 
 export interface DeliveryOutcome {
@@ -58,6 +61,13 @@ export interface DeliveryStore {
   markAwaiting(worker: string, edition: number, subscriberId: number, messageId: string, now: Date): Promise<boolean>;
   /** Fenced: only from sending or awaiting, only by the owner. False when the write was refused. */
   finish(worker: string, edition: number, subscriberId: number, outcome: DeliveryOutcome, now: Date): Promise<boolean>;
+  /**
+   * An uncertain attempt (fenced like finish). With `resendAt` and no resend yet: deferred until
+   * then (claimable again), to be resent once with the same Message-ID, and the reason kept as
+   * `firstUncertain`. Otherwise it stays uncertain. Returns the state recorded, or undefined when
+   * the write was refused because the worker no longer owns the row.
+   */
+  recordUncertain(worker: string, edition: number, subscriberId: number, reason: string, resendAt: Date | undefined, now: Date): Promise<'deferred' | 'uncertain' | undefined>;
   /** A run that stops early hands back what it claimed but never tried: sending → pending (fenced). */
   release(worker: string, edition: number, subscriberIds: number[], now: Date): Promise<number>;
   /**

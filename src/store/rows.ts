@@ -88,6 +88,8 @@ export interface EditionRow {
   posts: string;
   html: string;
   text: string;
+  /** JSON {ledgerKey, html, text}, or null when the edition carries no editor's note. */
+  note?: string | null;
 }
 
 export function toEdition(row: EditionRow): Edition {
@@ -102,6 +104,7 @@ export function toEdition(row: EditionRow): Edition {
     posts: (JSON.parse(row.posts) as (Post & { date: string })[]).map((post) => ({ ...post, date: new Date(post.date) })),
     html: row.html,
     text: row.text,
+    note: row.note ? (JSON.parse(row.note) as Edition['note']) : null,
   };
 }
 
@@ -116,6 +119,8 @@ export interface DeliveryRow {
   updated_at: number;
   retry_at: number | null;
   worker_id: string | null;
+  resends?: number;
+  first_uncertain?: string | null;
 }
 
 export function toDelivery(row: DeliveryRow): Delivery {
@@ -130,6 +135,8 @@ export function toDelivery(row: DeliveryRow): Delivery {
     updatedAt: new Date(row.updated_at),
     retryAt: row.retry_at === null ? null : new Date(row.retry_at),
     workerId: row.worker_id,
+    resends: Number(row.resends ?? 0),
+    firstUncertain: row.first_uncertain ?? null,
   };
 }
 

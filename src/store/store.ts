@@ -82,6 +82,15 @@ export interface Edition {
   /** The all-topics rendering with personal tokens, for the archive and as the default segment. */
   html: string;
   text: string;
+  /** The editor's note it carries (shown above the posts), so every segment renders it the same way. */
+  note: EditionNote | null;
+}
+
+/** An editor's note as an edition keeps it; `ledgerKey` is recorded in the post ledger so it goes once. */
+export interface EditionNote {
+  ledgerKey: string;
+  html: string;
+  text: string;
 }
 
 export interface NewEdition {
@@ -95,6 +104,7 @@ export interface NewEdition {
   text: string;
   /** Posts that count as published without being sent (first edition only). */
   baselineSlugs: string[];
+  note?: EditionNote | null;
 }
 
 export interface EditionStore {
@@ -128,6 +138,66 @@ export interface EditionStore {
 }
 
 export * from './queue.js';
+
+export type BounceKind = 'hard' | 'soft' | 'complaint';
+export type BounceSource = 'smtp' | 'imap' | 'file' | 'ses' | 'postmark' | 'mailgun';
+
+/** One bounce or complaint, tied to the delivery it is about. */
+export interface NewBounceEvent {
+  /** Unique per real-world event (report Message-ID + recipient, provider event id): a replay is a no-op. */
+  key: string;
+  kind: BounceKind;
+  source: BounceSource;
+  edition: number | null;
+  subscriberId: number;
+  email: string;
+  /** Enhanced status code (5.1.1) or the provider's type (Permanent, HardBounce, abuse). */
+  status: string | null;
+  /** The raw reason as received (diagnostic code, feedback type), capped in length. */
+  reason: string;
+  receivedAt: Date;
+}
+
+export interface BounceEvent extends NewBounceEvent {
+  id: number;
+  /** True when this event changed the subscriber's status. */
+  statusChanged: boolean;
+}
+
+/**
+ * What an event does to its subscriber, applied in the same transaction as the insert and only
+ * when the event is new: `markAs` from active or pending; with `softLimit`, only once that many
+ * soft events (this one included) arrived since `since`.
+ */
+export interface BounceRule {
+  markAs: Extract<SubscriberStatus, 'bounced' | 'unsubscribed'>;
+  softLimit?: { count: number; since: Date };
+}
+
+export interface BounceCounts {
+  hard: number;
+  soft: number;
+  complaints: number;
+}
+
+/** The delivery an event is about, found from what a report carries. */
+export interface DeliveryRef {
+  edition: number;
+  subscriberId: number;
+  email: string;
+}
+
+export interface BounceStore {
+  recordBounce(event: NewBounceEvent, rule: BounceRule): Promise<{ recorded: boolean; statusChanged: boolean }>;
+  /** Newest first. */
+  listBounces(limit: number): Promise<BounceEvent[]>;
+  /** Per edition, for the editions asked (missing ones count zero). */
+  bounceCounts(editions: number[]): Promise<Map<number, BounceCounts>>;
+  /** By our Message-ID (angle brackets included), or the latest sent delivery to an address. */
+  findDelivery(by: { messageId: string } | { email: string }): Promise<DeliveryRef | undefined>;
+  /** The delivery row for a VERP id, if it exists. */
+  getDeliveryRef(edition: number, subscriberId: number): Promise<DeliveryRef | undefined>;
+}
 
 /** What the last fetch of a feed gave: a new document, the same one (304), or a failure. */
 export type FeedResult = 'ok' | 'not-modified' | 'error';
@@ -180,7 +250,7 @@ export interface FeedStore {
   feedItems(url: string): Promise<{ key: string; post: Post; firstSeenAt: Date }[]>;
 }
 
-export interface Store extends SubscriberStore, EditionStore, DeliveryStore, WorkerStore, TickStore, FeedStore {
+export interface Store extends SubscriberStore, EditionStore, DeliveryStore, WorkerStore, TickStore, FeedStore, BounceStore {
   /** Which engine: for messages and for what only one of them can do. */
   readonly kind: 'sqlite' | 'postgres';
   getMeta(key: string): Promise<string | undefined>;

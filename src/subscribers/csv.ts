@@ -50,7 +50,7 @@ export function parseSubscriberCsv(text: string, options: CsvOptions = {}): CsvI
     // `excluded`: stopped topics (`;`-separated); without the column, a row leaves them as they are.
     else byEmail.set(row.email, names.includes('excluded') ? { ...row, excludedCategories: splitCategories(cell('excluded')) } : row); // a later row for the same address (any case) wins
   }
-  return { rows: [...byEmail.values()], invalid };
+  return { rows: [...byEmail.values()], invalid: invalid.sort((a, b) => a.line - b.line) };
 }
 
 function toInput(cell: (name: string) => string, options: CsvOptions): SubscriberInput | { reason: string } {

@@ -12,7 +12,7 @@ export interface Envelope {
 export type SendOutcome =
   | { status: 'sent'; response: string }
   | { status: 'deferred' | 'failed'; code: number | undefined; response: string; hardBounce: boolean }
-  /** The message may or may not have been accepted: never resent automatically. */
+  /** Every byte was sent and no answer came: it may or may not have been accepted (delivery resends it once, UNCERTAIN_RESEND). */
   | { status: 'uncertain'; response: string }
   /** `beforeCommit` said no (the subscriber left meanwhile): nothing was committed. */
   | { status: 'aborted' };

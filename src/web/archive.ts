@@ -1,10 +1,10 @@
 import type { Hono } from 'hono';
-import { fillTokens, publicCopyValues } from '../render/personal.js';
 import type { Edition } from '../store/store.js';
-import { escapeHtml } from '../text.js';
+import { escapeXml } from '../text.js';
 import { formatLongDate } from '../time.js';
 import type { WebContext } from './context.js';
-import { sendPage } from './respond.js';
+import { publicEdition } from './edition-page.js';
+import { pageView, sendPage } from './respond.js';
 
 /**
  * The public archive: every completed edition at /archive/<n> (the "view in browser" target),
@@ -13,8 +13,8 @@ import { sendPage } from './respond.js';
  */
 const INDEX_LIMIT = 500;
 const FEED_LIMIT = 20;
-/** MJML's output uses inline styles; it never needs scripts. */
-const ARCHIVE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; font-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** MJML's output uses inline styles; it never needs scripts. The page's own stylesheet and sign-up form are same-origin. */
+const ARCHIVE_CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: http: data:; font-src https:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export function archiveRoutes(web: Hono, ctx: WebContext): void {
   web.get('/archive', async (c) => {
@@ -25,7 +25,7 @@ export function archiveRoutes(web: Hono, ctx: WebContext): void {
       date: formatLongDate(e.createdAt, ctx.app.config.timezone),
       dateIso: e.createdAt.toISOString(),
     }));
-    return sendPage(ctx, c, 'archive', 'Archive', { editions, feedUrl: ctx.pageHref('archive/feed.atom') });
+    return sendPage(ctx, c, 'archive', 'Archive', { editions, feedUrl: ctx.pageHref('archive/feed.atom'), indexAs: 'archive', description: `Every edition of ${ctx.app.publication.name}.` });
   });
   web.get('/archive/feed.atom', async (c) => {
     c.header('Content-Type', 'application/atom+xml; charset=utf-8');
@@ -35,8 +35,31 @@ export function archiveRoutes(web: Hono, ctx: WebContext): void {
     const edition = await ctx.app.store.getEdition(Number(c.req.param('number')));
     if (!edition || edition.status !== 'complete') return sendPage(ctx, c, 'message', 'Not found', { heading: 'No such edition', message: 'This edition does not exist or has not been sent yet.', archiveLink: true }, 404);
     c.header('Content-Security-Policy', ARCHIVE_CSP);
-    return c.html(fillTokens(edition.html, publicCopyValues(ctx.app.config.publicUrl), true));
+    return c.html(await editionPage(ctx, edition));
   });
+}
+
+/** The edition wrapped in a web page: site navigation, previous/next, a sign-up prompt, og: tags. */
+async function editionPage(ctx: WebContext, edition: Edition): Promise<string> {
+  const { timezone, publicUrl } = ctx.app.config;
+  const content = publicEdition(edition, publicUrl);
+  const neighbour = async (number: number) => {
+    const found = number > 0 ? await ctx.app.store.getEdition(number) : undefined;
+    return found?.status === 'complete' ? { number, url: ctx.pageHref(`archive/${number}`) } : undefined;
+  };
+  const view = pageView(ctx, edition.subject, {
+    indexAs: 'archive',
+    subject: edition.subject,
+    number: edition.number,
+    url: ctx.link(`archive/${edition.number}`),
+    date: formatLongDate(edition.createdAt, timezone),
+    dateIso: edition.createdAt.toISOString(),
+    description: content.description,
+    edition: content,
+    previous: await neighbour(edition.number - 1),
+    next: await neighbour(edition.number + 1),
+  });
+  return (await ctx.pages()).raw('edition', view);
 }
 
 async function publicEditions(ctx: WebContext, limit: number): Promise<Edition[]> {
@@ -44,7 +67,7 @@ async function publicEditions(ctx: WebContext, limit: number): Promise<Edition[]
 }
 
 function atomFeed(ctx: WebContext, editions: Edition[]): string {
-  const x = escapeHtml;
+  const x = escapeXml;
   const updated = (editions[0]?.createdAt ?? new Date(0)).toISOString();
   const entries = editions.map((e) => {
     const url = ctx.link(`archive/${e.number}`);

@@ -3,21 +3,30 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CADENCE_LABEL, type Cadence } from '../render/view-model.js';
 import type { Subscriber } from '../store/store.js';
 import type { TokenPurpose } from '../tokens.js';
+import type { IndexablePage } from '../config.js';
 import type { WebContext } from './context.js';
 
 /** Shared answers: a page in the layout, and the one answer every bad link gets. */
 export async function sendPage(ctx: WebContext, c: Context, name: string, title: string, view: Record<string, unknown> = {}, status: ContentfulStatusCode = 200): Promise<Response> {
   const pages = await ctx.pages();
-  const { publication } = ctx.app;
-  const html = pages.page(name, {
+  return c.html(pages.page(name, pageView(ctx, title, view)), status);
+}
+
+/**
+ * What every page's template sees. `robots` is noindex unless the page is one of the kinds
+ * PUBLIC_INDEXING lets search engines index (pass `indexAs`); an error page never is.
+ */
+export function pageView(ctx: WebContext, title: string, view: Record<string, unknown> & { indexAs?: IndexablePage }): Record<string, unknown> {
+  const { publication, config } = ctx.app;
+  return {
     lang: 'en',
     title,
     // Root-relative: the page works on whatever host and port serves it (PUBLIC_URL is for emails).
     base: ctx.pageHref(''),
     publication: { name: publication.name, siteUrl: publication.siteUrl, senderName: publication.sender.name, postalAddress: publication.sender.postalAddress },
+    robots: view.indexAs && config.publicIndexing.includes(view.indexAs) ? 'index, follow' : 'noindex',
     ...view,
-  });
-  return c.html(html, status);
+  };
 }
 
 /**

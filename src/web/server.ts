@@ -5,10 +5,11 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { App } from '../app.js';
 import { isDigestError } from '../errors.js';
+import { webhookRoutes } from '../bounces/webhooks/routes.js';
 import { archiveRoutes } from './archive.js';
 import { createWebContext, type WebContext, type WebOptions } from './context.js';
 import { preferencesRoutes } from './preferences.js';
-import { sendPage } from './respond.js';
+import { badRequest, sendPage } from './respond.js';
 import { signupRoutes } from './signup.js';
 import { unsubscribeRoutes } from './unsubscribe.js';
 
@@ -54,13 +55,17 @@ export function registerRoutes(web: Hono, ctx: WebContext): void {
   unsubscribeRoutes(web, ctx);
   preferencesRoutes(web, ctx);
   archiveRoutes(web, ctx);
+  webhookRoutes(web, ctx.app);
 }
 
 function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebContext } {
   const ctx = createWebContext(app, options);
   const web = new Hono();
   web.use('*', async (c, next) => {
+    const started = performance.now();
     await next();
+    // The route pattern (/unsubscribe/:token), never the path: tokens must not become labels.
+    app.metrics.httpRequest(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000);
     // Tokens are in URLs: never leak them in a Referer, never let a shared cache keep a page.
     c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Content-Type-Options', 'nosniff');
@@ -68,7 +73,23 @@ function buildWeb(app: App, options: WebServerOptions): { web: Hono; ctx: WebCon
     if (!c.res.headers.has('Content-Security-Policy')) c.header('Content-Security-Policy', PAGE_CSP);
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
-  web.use('*', bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('The form was too large.', 413) }));
+  const formLimit = bodyLimit({ maxSize: 32 * 1024, onError: (c) => c.text('The form was too large.', 413) });
+  // Provider webhooks carry reports larger than a form; their routes set their own limit.
+  web.use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : formLimit(c, next)));
+  // A form body that cannot be parsed (multipart without a boundary, or cut short) is the sender's
+  // fault: 400 before any handler runs, so nothing changes. Hono keeps the parsed form for them.
+  // (Webhooks read their own bodies under their own limit.)
+  web.use('*', async (c, next) => {
+    const form = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(c.req.header('content-type') ?? '');
+    if (c.req.method === 'POST' && form && !c.req.path.startsWith('/webhooks/')) {
+      const parsed = await c.req.parseBody().then(
+        () => true,
+        () => false,
+      );
+      if (!parsed) return badRequest(ctx, c, 'The form could not be read (a multipart body without its boundary, or cut short). Please send it again.');
+    }
+    await next();
+  });
   for (const add of options.routes ?? []) add(web);
   registerRoutes(web, ctx);
   web.notFound((c) => sendPage(ctx, c, 'message', 'Not found', { heading: 'Page not found', message: 'There is nothing at this address.' }, 404));

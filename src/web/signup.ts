@@ -21,9 +21,15 @@ export function signupRoutes(web: Hono, ctx: WebContext): void {
   web.post('/confirm/:token', withSignedLink(ctx, 'confirm', (c, subscriber) => confirm(ctx, c, subscriber)));
 }
 
-/** Applies the sign-up's pending choices and activates, in one transaction; a repeat changes (and logs) nothing. */
+/**
+ * Applies the sign-up's pending choices and activates, in one transaction, then sends the welcome
+ * (after the answer); a repeat changes, logs and sends nothing.
+ */
 async function confirm(ctx: WebContext, c: Context, subscriber: Subscriber): Promise<Response> {
-  if (await ctx.app.store.confirmSubscriber(subscriber.id, ctx.app.now())) ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
+  if (await ctx.app.store.confirmSubscriber(subscriber.id, ctx.app.now())) {
+    ctx.app.logger.info('signup.confirmed', { subscriber: subscriber.id });
+    ctx.background(welcome(ctx, subscriber.id));
+  }
   return sendPage(ctx, c, 'confirmed', 'You are subscribed', { email: subscriber.email, preferencesUrl: pageLink(ctx, 'preferences', subscriber.id) });
 }
 
@@ -40,7 +46,15 @@ async function signupForm(ctx: WebContext, c: Context, values: SignupValues, err
     c,
     'signup',
     'Subscribe',
-    { values, error, topics: topicOptions(await ctx.pickerTopics(), values.topics), cadences: cadenceOptions(ctx, values.cadence), showCadences: ctx.cadences.length > 1 },
+    {
+      values,
+      error,
+      topics: topicOptions(await ctx.pickerTopics(), values.topics),
+      cadences: cadenceOptions(ctx, values.cadence),
+      showCadences: ctx.cadences.length > 1,
+      // The empty form is the page to find; a form sent back with an error is not.
+      ...(error ? {} : { indexAs: 'signup' as const, description: `New posts from ${ctx.app.publication.name}, collected into one email.` }),
+    },
     status,
   );
 }
@@ -82,6 +96,11 @@ async function register(ctx: WebContext, values: SignupValues): Promise<void> {
   }
   ctx.app.logger.info('signup.received', { subscriber: subscriber.id, kind });
   await mailWhenReady(ctx, subscriber, kind, kind === 'confirm' ? values.cadence : subscriber.cadence);
+}
+
+async function welcome(ctx: WebContext, id: number): Promise<void> {
+  const confirmed = await ctx.app.store.getSubscriber(id); // with the choices the confirmation applied
+  if (confirmed?.status === 'active') await mailWhenReady(ctx, confirmed, 'welcome', confirmed.cadence);
 }
 
 async function mailWhenReady(ctx: WebContext, subscriber: Subscriber, kind: SignupMailKind, cadence: Cadence): Promise<void> {

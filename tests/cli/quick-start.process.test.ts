@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO } from '../support/workspace.js';
+import { FIXTURE_POSTS, REPO } from '../support/workspace.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'digest-quick-start-'));
@@ -13,7 +13,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the quick start, as a real process with no configuration at all', () => {
   it('sends the seed edition to every sample subscriber in the outbox, then has nothing new', async () => {
-    for (const folder of ['posts', 'templates', 'samples']) cpSync(join(REPO, folder), join(dir, folder), { recursive: true });
+    cpSync(FIXTURE_POSTS, join(dir, 'posts'), { recursive: true });
+    for (const folder of ['templates', 'samples']) cpSync(join(REPO, folder), join(dir, folder), { recursive: true });
     const env = { PATH: process.env.PATH ?? '', HOME: dir };
     const cli = [join(REPO, 'bin', 'digest.js'), 'send'];
     const first = await run(process.execPath, cli, { cwd: dir, env });

@@ -56,11 +56,11 @@ describe('topics and addresses', () => {
     expect(imported.output).toContain('no post uses the topic "Gardening"');
   });
 
-  it('add with no address prints the usage line', async () => {
+  it('add with no address names what is missing and where the help is', async () => {
     ws = createWorkspace();
     const result = await run('subscribers', 'add');
     expect(result.code).toBe(1);
-    expect(result.output).toContain("Name the subscriber's address. Usage: digest subscribers add EMAIL");
+    expect(result.output).toContain('digest subscribers add: missing required argument email\nSee: digest subscribers add --help');
     expect(result.output).not.toContain('The address ""');
   });
 });
@@ -75,6 +75,14 @@ describe('CSV rows named for what is wrong with them', () => {
     const list = (await run('subscribers', 'list')).output;
     for (const address of ['ada@example.org', 'carol@example.org', 'dave@example.org']) expect(list).toContain(address);
     expect(list).not.toContain('bob@example.org');
+  });
+
+  it('problems are listed in line order, whichever check found them', async () => {
+    ws = createWorkspace();
+    const result = await run('subscribers', 'import', csv('email,name\nnot-an-address,X\nbad@@example.org,Y\nbob@example.org,"Bob\ncarol@example.org,C\n'));
+    const lines = result.output.split('\n').filter((line) => line.includes('in.csv:')).map((line) => Number(/in\.csv:(\d+):/.exec(line)?.[1]));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
   });
 
   it('a row with more cells than the header says so', async () => {

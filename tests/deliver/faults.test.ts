@@ -21,6 +21,8 @@ async function setup(script: ScriptOptions, recipients: string[], env: Record<st
   await addSubscribers(ws, recipients);
 }
 
+const messageId = (data: Buffer) => /^Message-ID: (.*)$/im.exec(data.toString())?.[1];
+
 function expectEachAcceptedOnce(list: string[]) {
   for (const address of list) expect(server.accepted(address), address).toHaveLength(1);
 }
@@ -77,7 +79,7 @@ describe('delivery engine under SMTP faults', () => {
     expect(server.accepted(list[1]!).length + server.accepted(list[2]!).length).toBe(0);
   });
 
-  it('connection reset before the final dot: deferred and retried; after it: uncertain, reported, never resent', async () => {
+  it('connection reset before the final dot: deferred and retried; after it, with UNCERTAIN_RESEND=never: uncertain, reported, never resent', async () => {
     const list = addresses(6);
     let dataResets = 0;
     await setup(
@@ -86,6 +88,7 @@ describe('delivery engine under SMTP faults', () => {
         dot: (m) => (m.to[0] === list[4] ? 'reset' : undefined),
       },
       list,
+      { UNCERTAIN_RESEND: 'never' },
     );
     const time = fakeTime();
     const report = await send(ws, { app: { now: time.now }, tuning: time.tuning() });
@@ -102,6 +105,55 @@ describe('delivery engine under SMTP faults', () => {
     expectEachAcceptedOnce(list.filter((a) => a !== list[4]));
   });
 
+  it('uncertain (every byte sent, no answer): resent once with the same Message-ID in the run; uncertain again stays uncertain and is listed by digest status', async () => {
+    const list = addresses(4);
+    const closes = new Map<string, number>();
+    // list[1]: no answer the first time only; list[2]: never an answer.
+    const silent = (to: string) => (to === list[2] ? true : (closes.set(to, (closes.get(to) ?? 0) + 1), to === list[1] && closes.get(to) === 1));
+    await setup({ dot: (m) => (silent(m.to[0]!) ? 'reset' : undefined) }, list, { UNCERTAIN_STOP_AFTER: '10' });
+    const time = fakeTime();
+    const report = await send(ws, { app: { now: time.now }, tuning: time.tuning() });
+    expect(report.tally).toMatchObject({ sent: 3, uncertain: 1 });
+    expect(report.tally.stopped).toBeUndefined();
+    const resent = server.dots(list[1]!);
+    expect(resent).toHaveLength(2);
+    expect(messageId(resent[0]!.data)).toBe(messageId(resent[1]!.data));
+    expect(ledger(ws).get(list[1]!)).toMatchObject({ state: 'sent', attempts: 2 });
+    expect(server.dots(list[2]!)).toHaveLength(2);
+    expect(ledger(ws).get(list[2]!)).toMatchObject({ state: 'uncertain', attempts: 2, last_error: expect.stringMatching(/^every byte was sent/) });
+    // A later run leaves it alone; digest status names it, with both attempts.
+    time.advance(3_600_000);
+    await send(ws, { app: { now: time.now }, tuning: time.tuning() });
+    expect(server.dots(list[2]!)).toHaveLength(2);
+    const status = await ws.cli('status');
+    expect(status.output).toMatch(new RegExp(`Stayed uncertain[\\s\\S]*${list[2]!.replace(/[.]/g, '\\.')} <e1\\.s\\d+\\.[0-9a-f]{12}@example\\.org> — 2 attempts: first every byte was sent`));
+  });
+
+  it('UNCERTAIN_STOP_AFTER uncertain results stop the run as a network fault; the rest is left pending and resent later', async () => {
+    const list = addresses(12);
+    let down = true;
+    await setup({ dot: () => (down ? 'reset' : undefined) }, list, { SMTP_MAX_CONNECTIONS: '1', UNCERTAIN_STOP_AFTER: '3' });
+    const time = fakeTime();
+    const first = await send(ws, { app: { now: time.now }, tuning: time.tuning({ attempts: 1 }) });
+    expect(first.tally.stopped).toMatch(/^3 sends in this run ended uncertain .*network fault, not bad luck; the rest is left for the next run/);
+    expect(first.complete).toBe(false);
+    const counts = states(ws);
+    // The uncertain ones (three, or four with one more already in flight) wait for their one
+    // resend (deferred); the others were never tried.
+    const tried = server.messages.length;
+    expect(tried).toBeGreaterThanOrEqual(3);
+    expect(tried).toBeLessThanOrEqual(4);
+    expect(counts.deferred).toBe(tried);
+    expect(counts.pending).toBe(first.tally.leftPending);
+    expect((counts.pending ?? 0) + (counts.deferred ?? 0)).toBe(12);
+    down = false;
+    time.advance(3_600_000);
+    const second = await send(ws, { app: { now: time.now }, tuning: time.tuning() });
+    expect(second.complete).toBe(true);
+    expect(states(ws)).toEqual({ sent: 12 });
+    expect(server.messages.filter((m) => m.reply === '')).toHaveLength(tried);
+  });
+
   it('a server that closes silently after M messages per connection: everyone still gets exactly one', async () => {
     const list = addresses(30);
     await setup({ closeAfter: 3 }, list);
@@ -115,7 +167,7 @@ describe('delivery engine under SMTP faults', () => {
 
   it('535 on AUTH aborts before any RCPT, with a clear error and no delivery recorded', async () => {
     server = await startScriptedServer({ auth: () => '535 5.7.8 authentication failed' });
-    ws = createWorkspace({ SMTP_URL: `smtp://user:wrong@127.0.0.1:${server.port}` });
+    ws = createWorkspace({ SMTP_URL: `smtp://user:wrong@127.0.0.1:${server.port}?allowInsecureAuth=true` });
     await addSubscribers(ws, addresses(3));
     await expect(send(ws)).rejects.toMatchObject({ code: 'SMTP_AUTH', message: expect.stringMatching(/refused the login \(.*535 5\.7\.8.*check the user and password in SMTP_URL/) });
     const run = await ws.cli('send');

@@ -1,3 +1,4 @@
+import { createLogger } from '../../src/logger.js';
 import { describe, expect, it } from 'vitest';
 import { backoffMs, DEFAULT_POLICY } from '../../src/deliver/policy.js';
 import { createProgress, formatDuration } from '../../src/deliver/progress.js';
@@ -18,6 +19,25 @@ describe('backoff', () => {
   });
 });
 
+/** What a terminal shows for the bytes written: \r returns to the start, ESC[K clears to the end, \n starts a line. */
+function screen(bytes: string): string[] {
+  const lines = [''];
+  let column = 0;
+  for (const part of bytes.split(/(\r|\n|\x1b\[K)/)) {
+    const row = lines.length - 1;
+    if (part === '\r') column = 0;
+    else if (part === '\n') {
+      lines.push('');
+      column = 0;
+    } else if (part === '\x1b[K') lines[row] = lines[row]!.slice(0, column);
+    else {
+      lines[row] = lines[row]!.slice(0, column) + part + lines[row]!.slice(column + part.length);
+      column += part.length;
+    }
+  }
+  return lines;
+}
+
 describe('progress', () => {
   const tally = (sent: number, deferred = 0, failed = 0): Tally => ({ sent, deferred, failed, skipped: 0, uncertain: 0 });
 
@@ -36,9 +56,23 @@ describe('progress', () => {
     progress.update(tally(900, 5, 1));
     progress.finish(tally(994, 5, 1));
     expect(written).toHaveLength(3);
-    expect(written[0]).toMatch(/^\r\[##\.+\] 100\/1000 · sent 100 · deferred 0 · failed 0 · 1000 msg\/s · ETA 1s/);
+    expect(written[0]).toMatch(/^\r\x1b\[K\[##\.+\] 100\/1000 · sent 100 · deferred 0 · failed 0 · 1000 msg\/s · ETA 1s/);
     expect(written[1]).toContain('sent 900 · deferred 5 · failed 1 · 900 msg/s · ETA 0s');
-    expect(written[2]).toMatch(/done\x1b\[K\n$/);
+    expect(written[2]).toMatch(/done\n$/);
+  });
+
+  it('a log line written while the bar shows gets its own line, and the bar is drawn again below it', () => {
+    let now = 0;
+    const written: string[] = [];
+    const tty = { write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    const logger = createLogger({ level: 'info', pretty: true, stream: tty });
+    const progress = createProgress({ total: 10, logger, tty, clock: () => now });
+    now = 200;
+    progress.update(tally(5));
+    logger.warn('delivery.deferred', { edition: 1 });
+    now = 400;
+    progress.finish(tally(10));
+    expect(screen(written.join(''))).toEqual(['! delivery.deferred edition=1', expect.stringMatching(/^\[#+\] 10\/10 · sent 10 .* done$/), '']);
   });
 
   it('elsewhere: structured log lines every few seconds', () => {

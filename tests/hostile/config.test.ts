@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dkimKeys } from '../support/dkim.js';
 import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, PASSWD_MARK, type Hostile } from './harness.js';
 
@@ -49,6 +50,12 @@ const cases: { name: string; env: Record<string, string>; names: string[]; extra
   { name: 'DIGEST_FROM with a quoted local part and group syntax', env: { DIGEST_FROM: 'Digest <"a@b.com x"@internal.example>, group:x@evil.example;' }, names: ['DIGEST_FROM'] },
   { name: 'a time zone that is a path', env: { DIGEST_TIMEZONE: '../../../../etc/passwd' }, names: ['DIGEST_TIMEZONE'] },
   { name: 'DIGEST_MAX_POSTS of zero, and of a billion', env: { DIGEST_MAX_POSTS: '0', SMTP_MAX_CONNECTIONS: '1000000000' }, names: ['DIGEST_MAX_POSTS', 'SMTP_MAX_CONNECTIONS'] },
+  {
+    name: 'the delivery-fault variables: an unknown resend policy and algorithm, a zero timeout',
+    env: { UNCERTAIN_RESEND: 'sometimes', DKIM_ALGORITHM: 'md5', SMTP_CONNECT_TIMEOUT_SECONDS: '0', UNCERTAIN_STOP_AFTER: 'many' },
+    names: ['UNCERTAIN_RESEND', 'DKIM_ALGORITHM', 'SMTP_CONNECT_TIMEOUT_SECONDS', 'UNCERTAIN_STOP_AFTER'],
+    extra: ['must be once or never', 'must be rsa-sha256 or ed25519-sha256'],
+  },
   { name: 'a secret wrong alongside other wrong variables', env: { DIGEST_SECRET: SECRET, PORT: '-1', DIGEST_FROM: 'not an address' }, names: ['DIGEST_SECRET', 'PORT', 'DIGEST_FROM'] },
 ];
 
@@ -234,6 +241,19 @@ describe('every configuration problem at once, in plain words (QA findings)', ()
 
 describe('a DKIM key that cannot be used (QA finding)', () => {
   const dkim = (file: string) => ({ DKIM_DOMAIN: 'example.org', DKIM_SELECTOR: 's', DKIM_PRIVATE_KEY_FILE: file });
+
+  it('an RSA key with DKIM_ALGORITHM=ed25519-sha256: send names the mismatch and how to make the right key, before recording an edition', async () => {
+    h = await hostile();
+    const path = join(h.ws.dir, 'rsa.pem');
+    writeFileSync(path, dkimKeys().privateKeyPem);
+    Object.assign(h.ws.env, dkim(path), { DKIM_ALGORITHM: 'ed25519-sha256' });
+    await h.subscribe({ email: 'ada@example.org' });
+    h.ws.writePost('p.md', post({ title: 'Signed', date: hoursAgo(1) }));
+    const send = await h.cli('send');
+    expect(send.code).toBe(1);
+    expect(send.output).toContain(`DKIM_PRIVATE_KEY_FILE ${path} must hold an Ed25519 key for DKIM_ALGORITHM=ed25519-sha256 (got rsa). Make one with: openssl genpkey -algorithm ed25519`);
+    expect(h.smtp.received).toHaveLength(0);
+  });
 
   it.each([
     ['a missing key file', '/nonexistent.pem'],

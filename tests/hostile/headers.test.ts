@@ -40,7 +40,7 @@ const injections: { name: string; title?: string; subscriberName?: string; subje
   { name: 'a bidi override in a name', subscriberName: 'Ada \u202Enimda', toName: 'Ada nimda' },
   { name: 'non-ASCII and emoji in a title', title: 'Zürich 📰 — 北朝鮮の貿易 ✓', subject: 'Zürich 📰 — 北朝鮮の貿易 ✓' },
   { name: 'non-ASCII and emoji in a name', subscriberName: 'Zoë Ünal 🌍 Łukasz', toName: 'Zoë Ünal 🌍 Łukasz' },
-  { name: '300 emoji in a title (cut to a phone-sized subject)', title: '📰'.repeat(300) },
+  { name: '300 emoji in a title (a short subject instead, never a cut title)', title: '📰'.repeat(300) },
   { name: 'a 100-character non-ASCII name', subscriberName: 'Ü'.repeat(100), toName: 'Ü'.repeat(100) },
 ];
 

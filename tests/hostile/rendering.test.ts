@@ -114,7 +114,7 @@ describe('a post cannot borrow a reader’s personal values', () => {
     h.ws.writePost('hostile.md', postFile({ title: 'Names' }));
     expect((await h.cli('send')).code).toBe(0);
     const text = h.smtp.to('mallory@example.org')[0]!.parsed.text ?? '';
-    expect(text).toContain('Hi zzpersonalunsubscribeurlzz zzpersonalemailzz,');
+    expect(text).toContain('Hi zzpersonalunsubscribeurlzz,'); // by first name
     expect(text.match(/\/unsubscribe\//g)).toHaveLength(1);
   });
 
@@ -123,7 +123,7 @@ describe('a post cannot borrow a reader’s personal values', () => {
     h.ws.writePost('hostile.md', postFile({ title: 'Prototype topics', categories: ['__proto__', 'constructor', 'toString', 'hasOwnProperty'] }));
     expect((await h.cli('send')).code).toBe(0);
     expect(h.smtp.received.map((r) => r.to[0]).sort()).toEqual(['ada@example.org', 'bob@example.org', 'ctor@example.org', 'proto@example.org']);
-    expect(h.smtp.to('proto@example.org')[0]!.parsed.text).toContain('__proto__, constructor, toString, hasOwnProperty');
+    expect(h.smtp.to('proto@example.org')[0]!.parsed.text).toContain('\n__PROTO__\n'); // the topic heading
     expect(({} as Record<string, unknown>).toString).toBe(Object.prototype.toString);
   });
 });

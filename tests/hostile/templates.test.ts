@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { post } from '../support/workspace.js';
+import { post, REPO } from '../support/workspace.js';
 import { everything, hostile, hoursAgo, PASSWD_MARK, SUBSCRIBERS, type Hostile } from './harness.js';
 
 /**
@@ -27,7 +27,13 @@ function edit(file: string, change: (source: string) => string): () => void {
   return () => writeFileSync(path, original);
 }
 
-/** Replaces `{{edition.intro}}` on line 28 of the layout. */
+/** The line of the shipped template where `text` first appears (errors must name that line). */
+function lineOf(file: string, text: string): number {
+  return readFileSync(join(REPO, 'templates', file), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+}
+const INTRO = `digest.mjml.hbs:${lineOf('digest.mjml.hbs', '{{edition.intro}}')}`;
+
+/** Replaces `{{edition.intro}}` in the layout. */
 const atLine28 = (snippet: string) => (s: string) => s.replace('{{edition.intro}}', snippet);
 
 const RCE = [
@@ -38,15 +44,15 @@ const RCE = [
 ].join('');
 
 const broken: { name: string; file: string; change: (s: string) => string; where: string; error: string }[] = [
-  { name: 'a missing variable', file: 'digest.mjml.hbs', change: atLine28('{{edition.nosuch}}'), where: 'digest.mjml.hbs:28', error: '"nosuch" not defined' },
-  { name: 'an unknown helper', file: 'digest.mjml.hbs', change: atLine28('{{shout edition.intro}}'), where: 'digest.mjml.hbs:28', error: 'shout' },
+  { name: 'a missing variable', file: 'digest.mjml.hbs', change: atLine28('{{edition.nosuch}}'), where: INTRO, error: '"nosuch" not defined' },
+  { name: 'an unknown helper', file: 'digest.mjml.hbs', change: atLine28('{{shout edition.intro}}'), where: INTRO, error: 'shout' },
   { name: 'a missing partial', file: 'digest.mjml.hbs', change: atLine28('{{> nosuch}}'), where: 'digest.mjml.hbs:', error: 'nosuch' },
   { name: 'an unclosed block', file: 'digest.mjml.hbs', change: atLine28('{{#each posts}}'), where: 'digest.mjml.hbs:', error: 'Parse error' },
-  { name: 'a missing variable in a partial', file: 'partials/post-card.mjml.hbs', change: (s) => s.replace('{{dateLabel}}', '{{dateLable}}'), where: 'partials/post-card.mjml.hbs:12', error: '"dateLable" not defined' },
-  { name: 'a missing variable in the text part', file: 'digest.txt.hbs', change: (s) => s.replace('{{edition.intro}}', '{{edition.outro}}'), where: 'digest.txt.hbs:7', error: '"outro" not defined' },
-  { name: 'constructor access', file: 'digest.mjml.hbs', change: atLine28('{{edition.constructor.name}}'), where: 'digest.mjml.hbs:28', error: '"name" not defined' },
-  { name: '__proto__ access', file: 'digest.mjml.hbs', change: atLine28('{{posts.__proto__.length}}'), where: 'digest.mjml.hbs:28', error: '"length" not defined' },
-  { name: 'the prototype-pollution RCE payload', file: 'digest.mjml.hbs', change: atLine28(RCE), where: 'digest.mjml.hbs:28', error: 'unknown helper push' },
+  { name: 'a missing variable in a partial', file: 'partials/post-card.mjml.hbs', change: (s) => s.replace('{{dateLabel}}', '{{dateLable}}'), where: `partials/post-card.mjml.hbs:${lineOf('partials/post-card.mjml.hbs', '{{dateLabel}}')}`, error: '"dateLable" not defined' },
+  { name: 'a missing variable in the text part', file: 'digest.txt.hbs', change: (s) => s.replace('{{edition.intro}}', '{{edition.outro}}'), where: `digest.txt.hbs:${lineOf('digest.txt.hbs', '{{edition.intro}}')}`, error: '"outro" not defined' },
+  { name: 'constructor access', file: 'digest.mjml.hbs', change: atLine28('{{edition.constructor.name}}'), where: INTRO, error: '"name" not defined' },
+  { name: '__proto__ access', file: 'digest.mjml.hbs', change: atLine28('{{posts.__proto__.length}}'), where: INTRO, error: '"length" not defined' },
+  { name: 'the prototype-pollution RCE payload', file: 'digest.mjml.hbs', change: atLine28(RCE), where: INTRO, error: 'unknown helper push' },
 ];
 
 describe('broken templates stop the send before anything happens', () => {

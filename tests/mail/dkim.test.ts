@@ -36,6 +36,32 @@ describe('DKIM signing', () => {
     for (const name of ['from', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']) expect(h).toContain(name);
   });
 
+  it('signs with ed25519-sha256 (RFC 8463), which an independent verifier accepts', async () => {
+    const keys = dkimKeys('example.org', 'ed', 'ed25519');
+    const signed = await dkimSigner({ domain: keys.domain, selector: keys.selector, privateKey: keys.privateKey, algorithm: 'ed25519-sha256' }).sign(Buffer.from(MESSAGE));
+    expect(signed.toString()).toContain('a=ed25519-sha256;');
+    const result = await dkimVerify(signed, { resolver: keys.resolver });
+    expect(result.results[0]?.status.result).toBe('pass');
+  });
+
+  it('over-signs From, Subject and List-Unsubscribe: a second one, or one added where there was none, breaks the signature', async () => {
+    const keys = dkimKeys();
+    const signer = dkimSigner({ domain: keys.domain, selector: keys.selector, privateKey: keys.privateKey });
+    const signed = (await signer.sign(Buffer.from(MESSAGE))).toString();
+    const header = signed.split('\r\n\r\n')[0]!.replace(/\r\n[ \t]+/g, ' ');
+    const names = /\bh=([^;]+);/.exec(header)![1]!.split(':');
+    for (const name of ['from', 'subject', 'list-unsubscribe']) expect(names.filter((n) => n === name), name).toHaveLength(2);
+    const verdict = async (text: string) => (await dkimVerify(Buffer.from(text), { resolver: keys.resolver })).results[0]?.status.result;
+    expect(await verdict(signed)).toBe('pass');
+    // Added on top, where a verifier that signed only one instance would never look.
+    expect(await verdict(`From: Mallory <m@evil.example>\r\n${signed}`)).toBe('fail');
+    expect(await verdict(`Subject: Urgent: verify your account\r\n${signed}`)).toBe('fail');
+    // A message that had no List-Unsubscribe (a confirmation mail) cannot be given one.
+    const plain = (await signer.sign(Buffer.from(MESSAGE.replace(/List-Unsubscribe: [^\r]*\r\n/, '')))).toString();
+    expect(await verdict(plain)).toBe('pass');
+    expect(await verdict(`List-Unsubscribe: <https://evil.example/u>\r\n${plain}`)).toBe('fail');
+  });
+
   it('fails verification when the body or a signed header is changed afterwards', async () => {
     const keys = dkimKeys();
     const signed = (await dkimSigner({ domain: keys.domain, selector: keys.selector, privateKey: keys.privateKey }).sign(Buffer.from(MESSAGE))).toString();

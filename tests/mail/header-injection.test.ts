@@ -64,8 +64,9 @@ describe('header injection at the wire', () => {
     const [message] = smtp.received;
     expect(message!.to).toEqual(['ada@example.org']);
     expectClean(message!.raw);
-    // The greeting in the body stays on one line too.
-    expect(message!.parsed.text).toContain('Hi Ada Bcc: victim@attacker.example X-Injected: yes,');
+    // The greeting in the body (by first name) stays on one line too.
+    expect(message!.parsed.text).toContain('Hi Ada,');
+    expect(message!.parsed.text).not.toMatch(/^(Bcc|X-Injected):/m);
     expect(message!.parsed.to).toMatchObject({ value: [{ address: 'ada@example.org', name: expect.stringContaining('Bcc: victim@attacker.example') }] });
   });
 

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectPosts } from '../../src/posts/collect.js';
 import { parsePost } from '../../src/posts/parse-post.js';
-import { REPO } from '../support/workspace.js';
+import { FIXTURE_POSTS } from '../support/workspace.js';
 
 const context = { file: 'x.md', timezone: 'Europe/Berlin', siteUrl: 'https://blog.example.org/' };
 const parse = (text: string, file = 'x.md') => parsePost(text, { ...context, file });
 
 describe('the seed posts', () => {
   it('all ten parse, with author, dates, the blog category and a topical one', async () => {
-    const { posts, problems } = await collectPosts(join(REPO, 'posts'), context);
+    const { posts, problems } = await collectPosts(FIXTURE_POSTS, context);
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(posts).toHaveLength(10);
     for (const post of posts) {
@@ -23,7 +23,7 @@ describe('the seed posts', () => {
   });
 
   it('keeps every quoted passage as a blockquote and every source line', () => {
-    const dir = join(REPO, 'posts');
+    const dir = FIXTURE_POSTS;
     const bodies = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
     expect(bodies.filter((b) => /^> /m.test(b))).toHaveLength(8);
     expect(bodies.join('\n').match(/^\*\(Source: /gm)).toHaveLength(6);

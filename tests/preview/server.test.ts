@@ -36,7 +36,7 @@ describe('preview server content', () => {
     expect(f.smtp.received).toHaveLength(1);
     const [message] = f.smtp.received;
     expect(message!.to).toEqual(['editor@example.org']);
-    expect(message!.parsed.subject).toMatch(/^\[TEST\] Weekly digest #1: /);
+    expect(message!.parsed.subject).toBe('[TEST] Why the North Korea–China trade increase could be an illusion, and 9 more');
     expect(message!.parsed.text).toContain('North Korea denies weapons sales to Russia');
     const app = await f.ws.app();
     try {
@@ -60,7 +60,7 @@ describe('preview server content', () => {
     expect(response.headers['content-disposition']).toBe('attachment; filename="digest-1.eml"');
     expect(response.body).toMatch(/^To: <ada@example\.org>\r\n/);
     const parsed = await simpleParser(Buffer.from(response.body));
-    expect(parsed.subject).toBe('Weekly digest #1: What upgrades of North Korea’s surveillance equipment say…');
+    expect(parsed.subject).toBe('What upgrades of North Korea’s surveillance equipment say about policies and priorities');
     expect(parsed.text).not.toContain('North Korea denies weapons sales to Russia');
   });
 
@@ -116,7 +116,7 @@ describe('preview server content', () => {
     writeFileSync(file, good);
     const fixed = await f.raw('/');
     expect(fixed.body).not.toContain('render-error');
-    expect(fixed.body).toContain('Weekly digest #1');
+    expect(fixed.body).toContain('Edition #1 · 10 posts');
   });
 
   it('lists past editions and opens one as it was sent, without personal tokens', async () => {
@@ -155,7 +155,7 @@ describe('preview server content', () => {
 
   it('shows MJML validation findings among the preflight warnings', async () => {
     const file = join(f.ws.dir, 'templates', 'digest.mjml.hbs');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('<mj-text padding="16px 24px 4px">', '<mj-text padding="16px 24px 4px" colour="red">'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace('<mj-text padding="16px 24px 0" css-class="ink">', '<mj-text padding="16px 24px 0" css-class="ink" colour="red">'));
     const page = (await f.raw('/')).body;
     expect(page).toMatch(/<li class="warning" data-check="mjml">MJML line \d+: Attribute colour is illegal<\/li>/);
   });

@@ -204,3 +204,193 @@ describe('scheduler on a fake clock (real SQLite, real SMTP)', () => {
     expect(await app.store.listWorkers()).toEqual([]);
   });
 });
+
+describe('several cadences', () => {
+  it('weekly and daily due at the same minute: each gets its own edition, one after the other, to its own readers', async () => {
+    workspace({ DIGEST_SCHEDULE: '0 8 * * 1', DIGEST_DAILY_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-11-30T07:59:00Z'); // a Monday
+    const a = await instance();
+    await a.app.store.upsertSubscribers(
+      [
+        { email: 'weekly@example.org', status: 'active', cadence: 'weekly' },
+        { email: 'daily@example.org', status: 'active', cadence: 'daily' },
+      ],
+      new Date('2020-01-01T00:00:00Z'),
+    );
+    await a.scheduler.start();
+    await clock.runUntil('2026-12-01T09:00:00Z', settle(a.scheduler));
+    // The text part's second line names cadence and edition ("Weekly digest #1 · <date>").
+    const editionLine = (r: { parsed: { text?: string | undefined } }) => r.parsed.text?.split('\n')[1]?.split(' · ')[0];
+    expect(smtp.to('weekly@example.org').map(editionLine)).toEqual(['Weekly digest #1']);
+    expect(smtp.to('daily@example.org').map(editionLine)).toEqual(['Daily digest #2']);
+    const ticks = (await a.app.store.recentTicks(10)).map((t) => [t.cadence, t.key, t.outcome]);
+    expect(ticks).toEqual(
+      expect.arrayContaining([
+        ['weekly', '2026-11-30T08:00:00.000Z', 'sent'],
+        ['daily', '2026-11-30T08:00:00.000Z', 'sent'],
+        ['daily', '2026-12-01T08:00:00.000Z', 'nothing-new'],
+      ]),
+    );
+    expect(ticks).toHaveLength(3);
+  });
+});
+
+describe('ticks that come due while their own send runs', () => {
+  it('are skipped with one log line, not queued up', async () => {
+    await smtp.close();
+    // Each recipient takes two (fake) minutes, so a three-recipient send spans six ticks.
+    smtp = await startSmtpServer({ onRcpt: () => void clock.set(new Date(clock.now().getTime() + 120_000)) });
+    workspace({ DIGEST_SCHEDULE: '* * * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T08:00:30Z');
+    const a = await instance();
+    await addSubscribers(a.app, 'a@example.org', 'b@example.org', 'c@example.org');
+    await a.scheduler.start();
+    await clock.runUntil('2026-12-01T08:01:00Z', settle(a.scheduler));
+    expect(clock.now().toISOString()).toBe('2026-12-01T08:07:00.000Z');
+    expect(a.logger.named('schedule.skipped-busy').map((e) => e.fields)).toEqual([
+      { cadence: 'weekly', count: 6, last: '2026-12-01T08:07:00.000Z', reason: 'the send for an earlier tick was still running' },
+    ]);
+    await clock.runUntil('2026-12-01T08:09:30Z', settle(a.scheduler));
+    const ticks = (await a.app.store.recentTicks(10)).map((t) => [t.key.slice(11, 16), t.outcome]);
+    expect(ticks).toEqual([
+      ['08:09', 'nothing-new'],
+      ['08:08', 'nothing-new'],
+      ['08:07', 'skipped-busy'],
+      ['08:01', 'sent'],
+    ]);
+    expect(smtp.received).toHaveLength(3);
+  });
+});
+
+describe('shutdown in the middle of a tick', () => {
+  it('stops after the message on the wire; a restart finishes the edition and the tick, each reader once', async () => {
+    const a = await shutDownDuringTheEightOClockTick('0 8 * * *', '2026-12-01T07:59:00Z');
+    // Messages already started finish (the delivery runs two workers per connection); no new ones start.
+    const first = smtp.received.length;
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(first).toBeLessThan(3);
+    expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'interrupted', edition: 1 });
+    expect(await a.app.store.countDeliveries(1)).toMatchObject({ sent: first, pending: 3 - first, sending: 0, awaiting: 0 });
+    await stopInstance(a);
+
+    clock.set('2026-12-01T08:05:00Z');
+    const b = await instance();
+    await b.scheduler.start();
+    expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
+    expect(await b.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'sent', edition: 1 });
+    expect(await b.app.store.listEditions(10)).toHaveLength(1);
+  });
+});
+
+describe('missed and caught-up ticks after a restart', () => {
+  it('an interrupted tick whose edition is resumed is not counted missed; only the ticks after it are', async () => {
+    const a = await shutDownDuringTheEightOClockTick('* * * * *', '2026-12-01T07:59:30Z');
+    expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'interrupted', edition: 1 });
+    await stopInstance(a);
+
+    clock.set('2026-12-01T08:03:30Z');
+    const b = await instance();
+    await b.scheduler.start();
+    expect(smtp.received.map((r) => r.to[0]).sort()).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
+    expect(b.logger.named('schedule.missed').map((e) => e.fields)).toEqual([
+      { cadence: 'weekly', from: '2026-12-01T08:01:00.000Z', to: '2026-12-01T08:02:00.000Z', count: 2, graceHours: 12 },
+    ]);
+    const ticks = (await b.app.store.recentTicks(10)).map((t) => [t.key.slice(11, 16), t.outcome, t.edition]);
+    expect(ticks).toContainEqual(['08:00', 'sent', 1]);
+    expect(b.logger.named('schedule.caught-up').map((e) => e.fields)).toMatchObject([{ tick: '2026-12-01T08:03:00.000Z', lateSeconds: 30 }]);
+  });
+
+  it('schedule.caught-up is logged when a tick runs more than 5 s late, with how late; not within the slack', async () => {
+    workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T07:59:00Z');
+    const a = await instance();
+    await a.scheduler.start();
+    await stopInstance(a);
+    clock.set('2026-12-01T08:00:03Z');
+    const b = await instance();
+    await b.scheduler.start();
+    expect(b.logger.named('schedule.tick').map((e) => e.fields.tick)).toEqual(['2026-12-01T08:00:00.000Z']);
+    expect(b.logger.named('schedule.caught-up')).toHaveLength(0);
+    await stopInstance(b);
+    clock.set('2026-12-02T08:00:10Z');
+    const c = await instance();
+    await c.scheduler.start();
+    expect(c.logger.named('schedule.caught-up').map((e) => e.fields)).toMatchObject([{ cadence: 'weekly', tick: '2026-12-02T08:00:00.000Z', lateSeconds: 10 }]);
+  });
+});
+
+describe('a tick that fails', () => {
+
+  it('with the SMTP server down, is retried every few minutes within the grace window and sends once it is back', async () => {
+    const port = smtp.port;
+    await smtp.close(); // down at tick time
+    workspace({ DIGEST_SCHEDULE: '0 8 * * *', DIGEST_TIMEZONE: 'UTC' });
+    clock = fakeClock('2026-12-01T07:59:00Z');
+    const a = await instance();
+    await addSubscribers(a.app, 'ada@example.org');
+    await a.scheduler.start();
+    await clock.runUntil('2026-12-01T08:07:00Z', settle(a.scheduler));
+    expect(a.logger.named('schedule.failed').map((e) => String(e.fields.detail))).toEqual([
+      expect.stringContaining('ECONNREFUSED'),
+      expect.stringContaining('ECONNREFUSED'),
+    ]);
+    expect(a.logger.named('schedule.retry-later')[0]?.fields).toMatchObject({ tick: '2026-12-01T08:00:00.000Z', at: '2026-12-01T08:05:00.000Z' });
+    expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'failed' });
+    smtp = await startSmtpServer({ port }); // back
+    await clock.runUntil('2026-12-01T08:30:00Z', settle(a.scheduler));
+    expect(smtp.received).toHaveLength(1);
+    expect(await a.app.store.lastTick('weekly')).toMatchObject({ key: '2026-12-01T08:00:00.000Z', outcome: 'sent', edition: 1 });
+  });
+});
+
+describe('unfinished editions between ticks', () => {
+  it('a deferred delivery is retried by the running scheduler before the next tick, without a new edition', async () => {
+    await smtp.close();
+    let refusals = 0;
+    smtp = await startSmtpServer({ onRcpt: (to) => (to === 'later@example.org' && refusals++ === 0 ? { code: 451, message: '4.7.1 Greylisted, try again later' } : undefined) });
+    workspace({ DIGEST_SCHEDULE: '0 8 * * 1', DIGEST_TIMEZONE: 'UTC', SMTP_RETRY_ATTEMPTS: '1' });
+    clock = fakeClock('2026-11-30T07:59:00Z'); // a Monday
+    const a = await instance();
+    await addSubscribers(a.app, 'ada@example.org', 'later@example.org');
+    await a.scheduler.start();
+    await clock.runUntil('2026-11-30T08:01:00Z', settle(a.scheduler));
+    expect(smtp.to('ada@example.org')).toHaveLength(1);
+    expect(smtp.to('later@example.org')).toHaveLength(0);
+    expect((await a.app.store.getEdition(1))?.status).toBe('sending');
+    await clock.runUntil('2026-11-30T09:00:00Z', settle(a.scheduler));
+    expect(smtp.to('later@example.org')).toHaveLength(1);
+    expect(smtp.to('ada@example.org')).toHaveLength(1);
+    expect((await a.app.store.getEdition(1))?.status).toBe('complete');
+    expect(await a.app.store.listEditions(10)).toHaveLength(1);
+    expect(a.logger.named('schedule.tick')).toHaveLength(1);
+    expect(a.logger.named('schedule.resume').length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('daylight-saving time on a fake clock: exactly one run per local day', () => {
+  const localDay = (iso: string, zone: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, dateStyle: 'short' }).format(new Date(iso));
+
+  // The day of the change runs once: in the spring gap shifted forward by the gap (03:30 summer
+  // time), in the autumn repeat at the first pass (summer time).
+  for (const [zone, expr, from, to, onChangeDay] of [
+    ['Europe/Berlin', '30 2 * * *', '2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z', '2026-03-29T01:30:00.000Z'],
+    ['Europe/Berlin', '30 2 * * *', '2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z', '2026-10-25T00:30:00.000Z'],
+    ['America/New_York', '30 2 * * *', '2026-03-06T12:00:00Z', '2026-03-10T12:00:00Z', '2026-03-08T07:30:00.000Z'],
+    ['America/New_York', '30 1 * * *', '2026-10-30T12:00:00Z', '2026-11-03T12:00:00Z', '2026-11-01T05:30:00.000Z'],
+  ] as const) {
+    it(`${zone} "${expr}" from ${from.slice(0, 10)}`, async () => {
+      workspace({ DIGEST_SCHEDULE: expr, DIGEST_TIMEZONE: zone });
+      clock = fakeClock(from);
+      // Waking every 10 minutes instead of every minute keeps four fake days fast.
+      const a = await instance(12, 10 * 60_000);
+      await a.scheduler.start();
+      await clock.runUntil(to, settle(a.scheduler));
+      const ticks = (await a.app.store.recentTicks(100)).map((t) => t.key).reverse();
+      const days = ticks.map((t) => localDay(t, zone));
+      expect(days).toHaveLength(4);
+      expect(new Set(days).size).toBe(4);
+      expect(ticks[1]).toBe(onChangeDay);
+      expect(a.logger.named('schedule.missed')).toHaveLength(0);
+    });
+  }
+});

@@ -16,7 +16,7 @@ import { freshDatabase, query, type TestDatabase } from '../support/postgres.js'
 export type StoreKind = 'sqlite' | 'postgres';
 export const STORE_KINDS: StoreKind[] = ['sqlite', 'postgres'];
 
-const TABLES = 'meta, subscribers, editions, post_ledger, segments, deliveries, workers, ticks, feeds, feed_items';
+const TABLES = 'meta, subscribers, editions, post_ledger, segments, deliveries, workers, ticks, feeds, feed_items, bounce_events';
 
 export function useStores() {
   let database: TestDatabase | undefined;

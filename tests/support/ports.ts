@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** For a server that cannot listen on port 0 itself: ask the kernel for a free port, then hand it over. */
+/** A port free on 127.0.0.1 right now, for a server that cannot be told to take port 0. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();

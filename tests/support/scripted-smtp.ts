@@ -27,6 +27,8 @@ export type DotAction = string | { reply: string; delayMs?: number } | 'reset' |
 export interface ScriptOptions {
   capabilities?: string[];
   greeting?: string;
+  /** A reply instead of the EHLO capabilities (e.g. "502 5.5.1 unknown command": the client must fall back to HELO). */
+  ehlo?: string;
   auth?: (user: string, pass: string) => string;
   startTls?: string;
   /** A reply line instead of 250, or 'reset' to drop the connection without a reply. */
@@ -114,6 +116,8 @@ function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, 
       mode = 'command';
       return void send(script.auth?.(user, Buffer.from(line, 'base64').toString()) ?? '235 2.7.0 ok');
     }
+    if (verb === 'EHLO' && script.ehlo) return void send(script.ehlo);
+    if (verb === 'HELO') return void send('250 scripted');
     if (verb === 'EHLO') return void send(['scripted', ...(script.startTls ? ['STARTTLS'] : []), ...(script.capabilities ?? DEFAULT_CAPS)].map((c, i, all) => `250${i === all.length - 1 ? ' ' : '-'}${c}`).join('\r\n'));
     if (verb === 'STARTTLS') return void send(script.startTls ?? '502 no');
     if (verb === 'AUTH') {

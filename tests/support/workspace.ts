@@ -7,9 +7,14 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
+/**
+ * The tests' own copy of the seed posts. Tests never read the live posts/ folder: an editor adding
+ * a post there must not change what any test sees (tests/fixtures.test.ts keeps it so).
+ */
+export const FIXTURE_POSTS = join(REPO, 'tests', 'fixtures', 'posts');
 
 /**
- * A throw-away project folder: a copy of the real posts and templates, its own data folder and
+ * A throw-away project folder: a copy of the fixture posts and the real templates, its own data folder and
  * environment. Tests change posts on disk here exactly as an editor would.
  */
 export interface Workspace {
@@ -28,8 +33,8 @@ export function createWorkspace(env: Record<string, string> = {}, options: { pos
   const dir = mkdtempSync(join(tmpdir(), 'digest-test-'));
   writeFileSync(join(dir, '.env'), ''); // DOTENV_FILE names it: an explicit file must exist
   cpSync(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true });
-  if (options.posts !== false) cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true });
-  else cpSync(join(REPO, 'posts'), join(dir, 'posts'), { recursive: true, filter: (src) => !src.endsWith('.md') });
+  if (options.posts !== false) cpSync(FIXTURE_POSTS, join(dir, 'posts'), { recursive: true });
+  else cpSync(FIXTURE_POSTS, join(dir, 'posts'), { recursive: true, filter: (src) => !src.endsWith('.md') });
   const fullEnv: Record<string, string> = {
     DATA_DIR: join(dir, 'data'),
     POSTS_DIR: join(dir, 'posts'),

@@ -17,6 +17,17 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 describe('archive', () => {
+  it('drops characters XML 1.0 forbids (U+FFFE, U+FFFF, C0 controls) from the Atom feed, so it stays readable', async () => {
+    // YAML escapes: the title really holds U+FFFE, U+FFFF and U+0001.
+    h.ws.writePost('odd.md', `---\ntitle: "Odd\\uFFFE title\\uFFFF with\\x01 controls"\ndate: ${new Date(h.clock.now - 86_400_000).toISOString().slice(0, 10)}\nauthor: "Test Author"\ncategories: ["Trade"]\n---\n\nBody.\n`);
+    const report = await runSend(h.app, { cadence: 'weekly' });
+    // (Post parsing already drops the C0 control; U+FFFE and U+FFFF reach the edition.)
+    expect(report.edition!.posts.map((p) => p.title)).toContain('Odd\uFFFE title\uFFFF with controls');
+    const feed = await (await fetch(`${h.url}archive/feed.atom`)).text();
+    expect(feed).toContain('Odd title with controls');
+    expect(feed).not.toMatch(/[\uFFFE\uFFFF\x00-\x08\x0B\x0C\x0E-\x1F]/);
+  });
+
   it('shows a sent edition without any personal value, lists it and feeds it', async () => {
     const report = await runSend(h.app, { cadence: 'weekly' });
     const n = report.edition!.number;
@@ -31,7 +42,16 @@ describe('archive', () => {
     for (const id of ids) {
       for (const purpose of ['unsubscribe', 'preferences'] as const) expect(html).not.toContain(h.app.signer.sign(purpose, id));
     }
-    expect(html).toContain(`href="${h.url}unsubscribe"`);
+    // A web page around the email: navigation, a sign-up prompt, og: tags, indexable by default;
+    // no reader's footer ("You are receiving … at your address") for a public visitor.
+    expect(html).not.toMatch(/You are receiving|your address|\/unsubscribe/);
+    expect(html).toContain('<form method="post" action="/subscribe">');
+    expect(html).toContain('<a href="/archive">All editions</a>');
+    expect(html).toContain(`<meta property="og:url" content="${h.url}archive/${n}">`);
+    expect(html).toContain(`<meta property="og:title" content="${report.edition!.subject}">`);
+    expect(html).toContain('<meta name="robots" content="index, follow">');
+    expect(html.match(/<main\b|role="main"/g)).toHaveLength(1);
+    expect(html).toContain('id="post-north-korea-denies-weapons-sales-russia"'); // the contents' links land here
     // The digest's own "view in browser" link is this page.
     const digest = h.smtp.to('ada@example.org')[0]!;
     expect(digest.parsed.text).toContain(`${h.url}archive/${n}`);

@@ -1,8 +1,8 @@
-import { freePort } from '../support/ports.js';
 import type { App } from '../../src/app.js';
 import { startWebServer, type RunningWebServer, type WebServerOptions } from '../../src/web/server.js';
 import { startSmtpServer, type Received, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
+import { freePort } from '../support/ports.js';
 
 /**
  * One real web server on 127.0.0.1 with PUBLIC_URL set to its own address, a real in-process SMTP
@@ -66,6 +66,7 @@ export async function startWebHarness(env: Record<string, string> = {}, options:
     },
   };
 }
+
 
 /** The first link in a text body that starts with `prefix`. */
 export function linkIn(text: string | undefined, prefix: string): string {

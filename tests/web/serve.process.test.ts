@@ -76,4 +76,22 @@ describe('digest serve', () => {
     expect(line).toContain('https://digest.example.org/');
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
   });
+
+  it('/healthz answers 200 with no counts, and 503 naming the check once an edition is stuck', async () => {
+    ws = createWorkspace();
+    const { url } = await startServe(ws.env);
+    const healthy = await fetch(`${url}healthz`);
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toEqual({ ok: true, checks: { database: 'ok', scheduler: 'ok', editions: 'ok' } });
+
+    // An edition left unfinished two hours ago, no send running, no retry to wait for.
+    const app = await ws.app();
+    await app.store.createEdition({ number: 1, cadence: 'weekly', createdAt: new Date(Date.now() - 2 * 3_600_000), tickKey: null, subject: 'S', posts: [], html: '<p>x</p>', text: 'x', baselineSlugs: [] });
+    await app.close();
+    const stuck = await fetch(`${url}healthz`);
+    expect(stuck.status).toBe(503);
+    const body = await stuck.text();
+    expect(JSON.parse(body)).toEqual({ ok: false, checks: { database: 'ok', scheduler: 'ok', editions: 'stuck' } });
+    expect(body).not.toMatch(/\d/);
+  });
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { form, linkIn, startWebHarness, type WebHarness } from './harness.js';
+import { headerValue } from '../support/smtp.js';
 
 let h: WebHarness;
 
@@ -95,7 +96,7 @@ describe('who gets a digest', () => {
     h.clock.now += 1000;
     const report = await runSend(h.app, { cadence: 'weekly' });
     expect(report.tally.sent).toBe(1);
-    const digests = h.smtp.received.filter((r) => r.parsed.subject?.startsWith('Weekly digest'));
+    const digests = h.smtp.received.filter((r) => headerValue(r.parsed, 'List-Id') !== undefined); // digests, not sign-up mail
     expect(digests.map((r) => r.to)).toEqual([['reader@example.org']]);
   });
 });

@@ -9,37 +9,34 @@ import { silentLogger } from '../../logger.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
 import { buildViewModel } from '../../render/view-model.js';
-import type { Command } from '../command.js';
+import type { CommandContext } from '../command.js';
 
 /**
  * Validates everything a send depends on and lists every problem at once: config (an invalid
  * config throws before this runs and is printed by the CLI), each post, each template.
  */
-export const checkCommand: Command = {
-  name: 'check',
-  usage: 'digest check',
-  summary: 'validate config, every post and every template; list all problems with file:line',
-  async run({ out, loadConfig }) {
-    const config = loadConfig();
-    const keyErrors = checkDkimKey(config, out);
-    out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
-    // A dry-run app: feeds are fetched into an in-memory copy of the database, nothing is recorded.
-    const app = await createApp(config, { dryRun: true, logger: silentLogger });
-    try {
-      const { posts, problems, feedReports } = await gatherPosts(app, { refresh: true });
-      const errors = problems.filter((p) => p.severity === 'error');
-      for (const problem of problems) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
-      printFeeds(feedReports, out);
-      out(`Posts: ${posts.length} valid, ${errors.length} with errors`);
-      const templateErrors = await checkTemplates(app, posts, out);
-      const failed = keyErrors + errors.length + templateErrors;
-      out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
-      return failed === 0 ? 0 : 1;
-    } finally {
-      await app.close();
-    }
-  },
-};
+export async function check({ out, loadConfig }: CommandContext): Promise<number> {
+  const config = loadConfig();
+  const keyErrors = checkDkimKey(config, out);
+  out(keyErrors === 0 ? 'Config: ok' : 'Config: the DKIM key cannot be used');
+  // A dry-run app: feeds are fetched into an in-memory copy of the database, nothing is recorded.
+  const app = await createApp(config, { dryRun: true, logger: silentLogger });
+  try {
+    const { posts, problems, feedReports } = await gatherPosts(app, { refresh: true });
+    const errors = problems.filter((p) => p.severity === 'error');
+    const byFileAndLine = [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+    for (const problem of byFileAndLine) out(`${problem.severity === 'error' ? 'error' : 'warning'}: ${formatProblem(problem)}`);
+    printFeeds(feedReports, out);
+    const badFiles = new Set(errors.map((p) => p.file)).size;
+    out(`Posts: ${posts.length} valid, ${badFiles} with errors${errors.length > badFiles ? ` (${errors.length} problems)` : ''}`);
+    const templateErrors = await checkTemplates(app, posts, out);
+    const failed = keyErrors + errors.length + templateErrors;
+    out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
 
 /** A feed that is down is a warning, not a failure: its kept items (if any) are still sent. */
 function printFeeds(reports: FeedReport[], out: (line: string) => void): void {

@@ -1,42 +1,30 @@
 import { createApp, type App } from '../../app.js';
-import { UsageError } from '../../errors.js';
 import { collectFeedPosts } from '../../feeds/collect.js';
 import { refreshAll } from '../../feeds/gather.js';
 import type { FeedReport } from '../../feeds/refresh.js';
 import { silentLogger } from '../../logger.js';
 import { collectPosts } from '../../posts/collect.js';
 import type { FeedRecord } from '../../store/store.js';
-import type { Command } from '../command.js';
+import type { CommandContext } from '../command.js';
 
 /**
  * `digest feeds list|pull|check`: what is configured and what the store holds, a fetch that
  * keeps its result (pull), and a fetch that only reports (check: nothing recorded).
  */
-const SUBCOMMANDS = ['list', 'pull', 'check'] as const;
-
-export const feedsCommand: Command = {
-  name: 'feeds',
-  usage: 'digest feeds list|pull|check',
-  summary: 'list the configured feeds and their last fetch; pull (fetch and keep) or check (fetch, report, keep nothing)',
-  async run({ args, out, loadConfig }) {
-    const [sub, ...rest] = args;
-    if (!sub || !(SUBCOMMANDS as readonly string[]).includes(sub) || rest.length > 0) {
-      throw new UsageError('BAD_FEEDS_COMMAND', `digest feeds needs one of ${SUBCOMMANDS.join(', ')} (got "${args.join(' ')}")`);
-    }
-    const config = loadConfig();
-    if (config.feeds.length === 0) {
-      out(`No feeds configured: set FEEDS (URLs separated by spaces or commas) or write ${config.feedsFile} (see docs/feeds.md).`);
-      return 0;
-    }
-    const app = await createApp(config, { dryRun: sub === 'check', logger: silentLogger });
-    try {
-      if (sub === 'list') return await list(app, out);
-      return await fetchAll(app, out, sub === 'check');
-    } finally {
-      await app.close();
-    }
-  },
-};
+export async function feeds({ out, loadConfig }: CommandContext, sub: 'list' | 'pull' | 'check'): Promise<number> {
+  const config = loadConfig();
+  if (config.feeds.length === 0) {
+    out(`No feeds configured: set FEEDS (URLs separated by spaces or commas) or write ${config.feedsFile} (see docs/feeds.md).`);
+    return 0;
+  }
+  const app = await createApp(config, { dryRun: sub === 'check', logger: silentLogger });
+  try {
+    if (sub === 'list') return await list(app, out);
+    return await fetchAll(app, out, sub === 'check');
+  } finally {
+    await app.close();
+  }
+}
 
 async function list(app: App, out: (line: string) => void): Promise<number> {
   for (const source of app.config.feeds) {

@@ -1,33 +1,26 @@
-import { parseArgs } from 'node:util';
 import { dotEnvFile } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { previewApp } from '../../preview/model.js';
 import { startPreviewServer } from '../../preview/server.js';
-import { portOption, untilStopSignal, type Command } from '../command.js';
+import { portOption, untilStopSignal, type CommandContext } from '../command.js';
 
 const DEFAULT_PREVIEW_PORT = 4000;
 
-export const previewCommand: Command = {
-  name: 'preview',
-  usage: 'digest preview [--port N]',
-  summary: 'serve, on 127.0.0.1, the digest `digest send` would send now, live-reloading on every change',
-  async run({ args, out, loadConfig }) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
-    const port = portOption(values.port, DEFAULT_PREVIEW_PORT);
-    const config = loadConfig();
-    const past = await pastEditions(config);
-    const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger() });
-    if (port !== 0 && server.port !== port) out(`Port ${port} is taken; using ${server.port}.`);
-    out(`Preview of the next digest: ${server.url}`);
-    out(past.length ? `Past editions (newest first; all at ${server.url}editions):` : 'No edition has been sent yet.');
-    for (const line of past) out(`  ${line}`);
-    out('Watching posts, templates and .env; press Ctrl-C to stop.');
-    await untilStopSignal();
-    await server.close();
-    out('Stopped.');
-    return 0;
-  },
-};
+export async function preview({ options, out, loadConfig }: CommandContext): Promise<number> {
+  const port = portOption(options.port, DEFAULT_PREVIEW_PORT);
+  const config = loadConfig();
+  const past = await pastEditions(config);
+  const server = await startPreviewServer({ loadConfig, envFile: dotEnvFile(), port, logger: createLogger({ level: config.logLevel }) });
+  if (port !== 0 && server.port !== port) out(`Port ${port} is taken; using ${server.port}.`);
+  out(`Preview of the next digest: ${server.url}`);
+  out(past.length ? `Past editions (newest first; all at ${server.url}editions):` : 'No edition has been sent yet.');
+  for (const line of past) out(`  ${line}`);
+  out('Watching posts, templates and .env; press Ctrl-C to stop.');
+  await untilStopSignal();
+  await server.close();
+  out('Stopped.');
+  return 0;
+}
 
 const LISTED = 10;
 

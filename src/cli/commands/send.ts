@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
 import { runSend, type SendReport } from '../../pipeline.js';
 import { feedWarnings } from '../../feeds/gather.js';
@@ -7,27 +6,26 @@ import { CADENCES, type Cadence } from '../../render/view-model.js';
 import { describeReason } from '../../select.js';
 import { importSamplesIfEmbedded } from '../../subscribers/sample.js';
 import { UsageError } from '../../errors.js';
-import type { Command } from '../command.js';
+import { unscheduledCadence } from '../../subscribers/choices.js';
+import { stringOption, type CommandContext } from '../command.js';
 
-export const sendCommand: Command = {
-  name: 'send',
-  usage: 'digest send [--dry-run] [--cadence weekly|daily|monthly]',
-  summary: 'collect, select, render and deliver the next edition (or resume an unfinished one)',
-  async run({ args, out, loadConfig }) {
-    const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean' }, cadence: { type: 'string', default: 'weekly' } } });
-    const cadence = parseCadence(values.cadence);
-    const config = loadConfig();
-    const app = await createApp(config, { dryRun: values['dry-run'] === true });
-    try {
-      await importSamplesIfEmbedded(app, out);
-      const report = await runSend(app, { cadence, progress: true });
-      printReport(report, out, { dryRun: values['dry-run'] === true, destination: app.transport.description });
-      return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
-    } finally {
-      await app.close();
-    }
-  },
-};
+/** `digest send`: refuses a cadence that is not enabled (it would make an edition nobody receives). */
+export async function send({ options, out, loadConfig }: CommandContext): Promise<number> {
+  const cadence = parseCadence(stringOption(options, 'cadence'));
+  const dryRun = options.dryRun === true;
+  const config = loadConfig();
+  const disabled = unscheduledCadence(config, cadence);
+  if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
+  const app = await createApp(config, { dryRun });
+  try {
+    await importSamplesIfEmbedded(app, out);
+    const report = await runSend(app, { cadence, progress: true });
+    printReport(report, out, { dryRun, destination: app.transport.description });
+    return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
+  } finally {
+    await app.close();
+  }
+}
 
 export function parseCadence(value: string | undefined): Cadence {
   if (value && (CADENCES as readonly string[]).includes(value)) return value as Cadence;

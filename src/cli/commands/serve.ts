@@ -1,27 +1,30 @@
-import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
+import { startMetricsExporter } from '../../metrics/exporter.js';
+import { configuredSchedules } from '../../schedule/cadences.js';
+import { healthzRoute } from '../../web/healthz.js';
 import { startWebServer } from '../../web/server.js';
-import { portOption, untilStopSignal, type Command } from '../command.js';
+import { portOption, stringOption, untilStopSignal, type CommandContext } from '../command.js';
 
 /** `digest serve`: the public web server (sign-up, preferences, unsubscribe, archive) until SIGINT/SIGTERM. */
-export const serveCommand: Command = {
-  name: 'serve',
-  usage: 'digest serve [--port N] [--host ADDRESS]',
-  summary: 'run the public web server: sign-up, preferences, one-click unsubscribe and the archive',
-  async run({ args, out, loadConfig }) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
-    const config = loadConfig();
-    const app = await createApp(config);
-    const port = portOption(values.port, config.port);
-    const server = await startWebServer(app, port, values.host ? { hostname: values.host } : {}).catch(async (error: unknown) => {
+export async function serve({ options, out, loadConfig }: CommandContext): Promise<number> {
+  const config = loadConfig();
+  const port = portOption(options.port, config.port);
+  const host = stringOption(options, 'host');
+  const exporter = await startMetricsExporter(config);
+  try {
+    const app = await createApp(config, exporter ? { metrics: exporter.metrics } : {});
+    const health = healthzRoute(app, configuredSchedules(config));
+    const server = await startWebServer(app, port, { routes: [health], ...(host ? { hostname: host } : {}) }).catch(async (error: unknown) => {
       await app.close();
       throw error;
     });
-    out(`Listening on ${server.describe(config.publicUrl)}. Stop with Ctrl-C.`);
+    out(`Listening on ${server.describe(config.publicUrl)}.${exporter ? ` Metrics at ${exporter.url}.` : ''} Stop with Ctrl-C.`);
     await untilStopSignal();
     await server.close();
     await app.close();
     out('Stopped.');
     return 0;
-  },
-};
+  } finally {
+    await exporter?.close();
+  }
+}

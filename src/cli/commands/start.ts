@@ -1,27 +1,30 @@
-import { parseArgs } from 'node:util';
 import { createApp } from '../../app.js';
+import type { Config } from '../../config.js';
+import { startMetricsExporter } from '../../metrics/exporter.js';
 import { runService } from '../../schedule/service.js';
-import type { Command } from '../command.js';
+import { portOption, type CommandContext } from '../command.js';
 
 /**
- * A long-running command: the scheduler, with or without the public web server. `start` also runs
- * a delivery worker unless `--no-worker` (its ticks then only prepare editions for `digest worker`s).
+ * `digest start` (the production process): the scheduler and the web server together, with a
+ * delivery worker unless `--no-worker` (its ticks then only prepare editions for `digest worker`s).
  */
-function serviceCommand(name: string, web: boolean, summary: string): Command {
-  return {
-    name,
-    usage: web ? `digest ${name} [--no-worker]` : `digest ${name}`,
-    summary,
-    async run({ args, out, loadConfig }) {
-      const { values } = parseArgs({ args, options: web ? { 'no-worker': { type: 'boolean' } } : {} });
-      const app = await createApp(loadConfig());
-      return runService(app, { web, out, ...(web ? { worker: values['no-worker'] !== true } : {}) });
-    },
-  };
+export async function start({ options, out, loadConfig }: CommandContext): Promise<number> {
+  const config = loadConfig();
+  return service({ ...config, port: portOption(options.port, config.port) }, true, out, options.worker !== false);
 }
 
-/** `digest start` (also `npm start`): the production process, scheduler and web server together. */
-export const startCommand = serviceCommand('start', true, 'run the scheduler (DIGEST_SCHEDULE, plus daily/monthly if set), a delivery worker (unless --no-worker) and the web server until SIGTERM/SIGINT');
-
 /** `digest schedule`: the scheduler alone, for a setup that runs the web server elsewhere. */
-export const scheduleCommand = serviceCommand('schedule', false, 'run only the scheduler until SIGTERM/SIGINT (no web server)');
+export async function schedule({ out, loadConfig }: CommandContext): Promise<number> {
+  return service(loadConfig(), false, out);
+}
+
+async function service(config: Config, web: boolean, out: (line: string) => void, worker = true): Promise<number> {
+  const exporter = await startMetricsExporter(config);
+  try {
+    if (exporter) out(`Metrics at ${exporter.url}`);
+    const app = await createApp(config, exporter ? { metrics: exporter.metrics } : {});
+    return await runService(app, { web, out, ...(web ? { worker } : {}) });
+  } finally {
+    await exporter?.close();
+  }
+}

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { createApp } from '../../app.js';
+import { createApp, type App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
@@ -8,74 +7,89 @@ import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../sub
 import { changedRows, requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
 import { subscriberStats } from '../../subscribers/stats.js';
 import { plainLine } from '../../text.js';
-import type { Command, CommandContext } from '../command.js';
+import { stringOption, type CommandContext } from '../command.js';
 import { parseCadence } from './send.js';
 
-type Action = (context: CommandContext, app: Awaited<ReturnType<typeof createApp>>, args: string[]) => Promise<number>;
-
-const ACTIONS: Record<string, Action> = {
-  async add({ out }, app, args) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, categories: { type: 'string' }, cadence: { type: 'string' } } });
-    const address = addressArgument(positionals[0], 'add EMAIL [--name N] [--categories a,b] [--cadence weekly]');
-    const cadence = values.cadence === undefined ? undefined : parseCadence(values.cadence);
-    requireScheduledCadence(app.config, cadence);
-    const row = {
-      email: address,
-      status: 'active' as const,
-      ...(values.name === undefined ? {} : { name: plainLine(values.name) }),
-      ...(values.categories === undefined ? {} : { categories: splitCategories(values.categories) }),
-      ...(cadence === undefined ? {} : { cadence }),
-    };
-    const { added } = await app.store.upsertSubscribers([row], app.now());
-    out(`${added ? 'Added' : 'Updated'} ${address}.`);
-    const warning = await unknownTopicsWarning(app.config, row.categories ?? []);
-    if (warning) out(warning);
-    return 0;
-  },
-  async import({ out }, app, args) {
-    const file = args[0];
-    if (!file) throw new UsageError('USAGE', 'Name the CSV file: digest subscribers import FILE.csv');
-    const { rows, invalid } = parseSubscriberCsv(await readCsv(file), { cadenceProblem: (cadence) => unscheduledCadence(app.config, cadence) });
-    for (const bad of invalid) out(`${file}:${bad.line}: ${bad.reason}`);
-    const { changed, unchanged } = await changedRows(app.store, rows);
-    const { added, updated } = await app.store.upsertSubscribers(changed, app.now());
-    out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${unchanged ? `${unchanged} unchanged, ` : ''}${invalid.length} rejected.`);
-    const warning = await unknownTopicsWarning(app.config, rows.flatMap((row) => row.categories ?? []));
-    if (warning) out(warning);
-    return invalid.length > 0 ? 1 : 0;
-  },
-  async list({ out }, app, args) {
-    const { values } = parseArgs({ args, options: { status: { type: 'string' }, topic: { type: 'string' } } });
-    let count = 0;
-    for await (const s of app.store.listSubscribers({ ...(values.status ? { status: parseStatus(values.status) } : {}), ...(values.topic ? { category: values.topic } : {}) })) {
-      const stopped = s.excludedCategories.length ? ` except ${s.excludedCategories.join(';')}` : '';
-      out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
-      count += 1;
+/** Each subcommand opens the app, does its one thing, and closes the app whatever happens. */
+function withApp(work: (app: App, context: CommandContext) => Promise<number>): (context: CommandContext) => Promise<number> {
+  return async (context) => {
+    const app = await createApp(context.loadConfig());
+    try {
+      return await work(app, context);
+    } finally {
+      await app.close();
     }
-    out(`${count} subscriber${count === 1 ? '' : 's'}`);
-    return 0;
-  },
-  async export({ out }, app) {
-    const all = [];
-    for await (const s of app.store.listSubscribers()) all.push(s);
-    out(subscribersToCsv(all).trimEnd());
-    return 0;
-  },
-  async stats({ out }, app) {
-    const stats = await subscriberStats(app.store);
-    out(`Subscribers: ${stats.total}`);
-    out(`  by status: ${Object.entries(stats.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    out(`  active by cadence: ${Object.entries(stats.byCadence).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    out(`  active by topic: ${stats.byTopic.map(([k, v]) => `${k} ${v}`).join(', ') || '(none chose topics)'}; every topic: ${stats.allTopics}`);
-    return 0;
-  },
-  async remove({ out }, app, args) {
-    const address = addressArgument(args[0], 'remove EMAIL');
-    const removed = await app.store.removeSubscriber(address);
-    out(removed ? `Removed ${address}.` : `${address} is not on the list.`);
-    return removed ? 0 : 1;
-  },
-};
+  };
+}
+
+export const add = withApp(async (app, { args, options, out }) => {
+  const address = addressArgument(args[0]);
+  const cadenceOption = stringOption(options, 'cadence');
+  const cadence = cadenceOption === undefined ? undefined : parseCadence(cadenceOption);
+  requireScheduledCadence(app.config, cadence);
+  const name = stringOption(options, 'name');
+  const categories = stringOption(options, 'categories');
+  const row = {
+    email: address,
+    status: 'active' as const,
+    ...(name === undefined ? {} : { name: plainLine(name) }),
+    ...(categories === undefined ? {} : { categories: splitCategories(categories) }),
+    ...(cadence === undefined ? {} : { cadence }),
+  };
+  const { added } = await app.store.upsertSubscribers([row], app.now());
+  out(`${added ? 'Added' : 'Updated'} ${address}.`);
+  const warning = await unknownTopicsWarning(app.config, row.categories ?? []);
+  if (warning) out(warning);
+  return 0;
+});
+
+export const importCsv = withApp(async (app, { args, out }) => {
+  const file = args[0] ?? '';
+  const { rows, invalid } = parseSubscriberCsv(await readCsv(file), { cadenceProblem: (cadence) => unscheduledCadence(app.config, cadence) });
+  for (const bad of invalid) out(`${file}:${bad.line}: ${bad.reason}`);
+  const { changed, unchanged } = await changedRows(app.store, rows);
+  const { added, updated } = await app.store.upsertSubscribers(changed, app.now());
+  out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${unchanged ? `${unchanged} unchanged, ` : ''}${invalid.length} rejected.`);
+  const warning = await unknownTopicsWarning(app.config, rows.flatMap((row) => row.categories ?? []));
+  if (warning) out(warning);
+  return invalid.length > 0 ? 1 : 0;
+});
+
+export const list = withApp(async (app, { options, out }) => {
+  const status = stringOption(options, 'status');
+  const topic = stringOption(options, 'topic');
+  let count = 0;
+  for await (const s of app.store.listSubscribers({ ...(status ? { status: parseStatus(status) } : {}), ...(topic ? { category: topic } : {}) })) {
+    const stopped = s.excludedCategories.length ? ` except ${s.excludedCategories.join(';')}` : '';
+    out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
+    count += 1;
+  }
+  out(`${count} subscriber${count === 1 ? '' : 's'}`);
+  return 0;
+});
+
+export const exportCsv = withApp(async (app, { out }) => {
+  const all = [];
+  for await (const s of app.store.listSubscribers()) all.push(s);
+  out(subscribersToCsv(all).trimEnd());
+  return 0;
+});
+
+export const stats = withApp(async (app, { out }) => {
+  const counts = await subscriberStats(app.store);
+  out(`Subscribers: ${counts.total}`);
+  out(`  by status: ${Object.entries(counts.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out(`  active by cadence: ${Object.entries(counts.byCadence).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out(`  active by topic: ${counts.byTopic.map(([k, v]) => `${k} ${v}`).join(', ') || '(none chose topics)'}; every topic: ${counts.allTopics}`);
+  return 0;
+});
+
+export const remove = withApp(async (app, { args, out }) => {
+  const address = addressArgument(args[0]);
+  const removed = await app.store.removeSubscriber(address);
+  out(removed ? `Removed ${address}.` : `${address} is not on the list.`);
+  return removed ? 0 : 1;
+});
 
 /** The CSV file's text; a missing file or a folder is a usage problem, named with its path. */
 async function readCsv(file: string): Promise<string> {
@@ -90,8 +104,8 @@ async function readCsv(file: string): Promise<string> {
 }
 
 /** The EMAIL argument, normalised by the one address rule. */
-function addressArgument(value: string | undefined, usage: string): string {
-  if (value === undefined) throw new UsageError('USAGE', `Name the subscriber's address. Usage: digest subscribers ${usage}`);
+function addressArgument(value: string | undefined): string {
+  if (value === undefined) throw new UsageError('USAGE', "Name the subscriber's address.");
   const address = checkAddress(value);
   if (!address.ok) throw new UsageError('BAD_ADDRESS', `The address "${value}" ${address.reason}.`);
   return address.address;
@@ -101,20 +115,3 @@ function parseStatus(value: string): SubscriberStatus {
   if ((STATUSES as readonly string[]).includes(value)) return value as SubscriberStatus;
   throw new UsageError('BAD_STATUS', `--status must be one of ${STATUSES.join(', ')} (got "${value}")`);
 }
-
-export const subscribersCommand: Command = {
-  name: 'subscribers',
-  usage: 'digest subscribers add EMAIL [--name N] [--categories a,b] [--cadence weekly] | import FILE.csv | list [--status S] [--topic T] | export | remove EMAIL | stats',
-  summary: 'manage the subscriber list',
-  async run(context) {
-    const [actionName = '', ...rest] = context.args;
-    const action = ACTIONS[actionName];
-    if (!action) throw new UsageError('USAGE', `Unknown subscribers action "${actionName}". Usage: ${this.usage}`);
-    const app = await createApp(context.loadConfig());
-    try {
-      return await action(context, app, rest);
-    } finally {
-      await app.close();
-    }
-  },
-};

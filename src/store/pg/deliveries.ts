@@ -67,6 +67,24 @@ export function deliveryStore(db: Pg): DeliveryStore {
       );
       return changed === 1;
     },
+    async recordUncertain(worker, edition, id, reason, resendAt, now) {
+      const at = now.getTime();
+      if (resendAt) {
+        // The one resend: back to deferred, claimable again by any worker, the same Message-ID kept.
+        const resent = await db.run(
+          `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $1, last_error = $2, retry_at = $3, updated_at = $4, worker_id = NULL
+           WHERE edition = $5 AND subscriber_id = $6 AND state IN ('sending', 'awaiting') AND worker_id = $7 AND resends = 0`,
+          [reason, `uncertain (${reason}); resent once with the same Message-ID`, resendAt.getTime(), at, edition, id, worker],
+        );
+        if (resent === 1) return 'deferred';
+      }
+      const kept = await db.run(
+        `UPDATE deliveries SET state = 'uncertain', last_error = $1, retry_at = NULL, updated_at = $2
+         WHERE edition = $3 AND subscriber_id = $4 AND state IN ('sending', 'awaiting') AND worker_id = $5`,
+        [reason, at, edition, id, worker],
+      );
+      return kept === 1 ? 'uncertain' : undefined;
+    },
     async release(worker, edition, ids, now) {
       return db.run(
         `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = greatest(0, attempts - 1), updated_at = $1

@@ -29,12 +29,14 @@ export function editionStore(db: Pg): EditionStore {
       return db.tx(async (sql) => {
         const createdAt = edition.createdAt.getTime();
         const [created] = await sql.rows<EditionRow>(
-          `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text)
-           VALUES ($1, $2, $3, $4, 'sending', $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING *`,
-          [edition.number, edition.cadence, createdAt, edition.tickKey, edition.subject, JSON.stringify(edition.posts.map((p) => p.slug)), JSON.stringify(edition.posts), edition.html, edition.text],
+          `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text, note)
+           VALUES ($1, $2, $3, $4, 'sending', $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING *`,
+          [edition.number, edition.cadence, createdAt, edition.tickKey, edition.subject, JSON.stringify(edition.posts.map((p) => p.slug)), JSON.stringify(edition.posts), edition.html, edition.text, edition.note ? JSON.stringify(edition.note) : null],
         );
         if (!created) return undefined;
-        const slugs = [...edition.posts.map((p) => [p.slug, created.number] as const), ...edition.baselineSlugs.map((slug) => [slug, 0] as const)];
+        // The note is in the post ledger too, so the next edition of this cadence does not carry it again.
+        const noteKey = edition.note ? [[edition.note.ledgerKey, created.number] as const] : [];
+        const slugs = [...edition.posts.map((p) => [p.slug, created.number] as const), ...edition.baselineSlugs.map((slug) => [slug, 0] as const), ...noteKey];
         if (slugs.length > 0) {
           await sql.run(
             `INSERT INTO post_ledger (cadence, slug, edition, recorded_at) SELECT $1, s, e, $2 FROM unnest($3::text[], $4::int[]) AS t (s, e) ON CONFLICT DO NOTHING`,

@@ -1,6 +1,7 @@
 import { isDigestError, StoreError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { connectPg, type Pg } from './db.js';
+import { bounceStore } from './bounces.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
 import { feedStore } from './feeds.js';
@@ -59,6 +60,7 @@ function storeOver(db: Pg): Store {
     ...workerStore(db),
     ...tickStore(db),
     ...feedStore(db),
+    ...bounceStore(db),
     async getMeta(key) {
       return (await db.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]))[0]?.value;
     },

@@ -42,6 +42,12 @@ export function deliveryStore(db: Db): DeliveryStore {
        worker_id = CASE WHEN @state = 'deferred' THEN NULL ELSE worker_id END
      WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting') AND worker_id = @worker`,
   );
+  // An uncertain attempt's one resend: back to deferred, claimable again by any worker, the same Message-ID kept.
+  const resendOnce = db.prepare(
+    `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = @reason, last_error = @error, retry_at = @retryAt,
+       updated_at = @now, worker_id = NULL
+     WHERE edition = @edition AND subscriber_id = @id AND state IN ('sending', 'awaiting') AND worker_id = @worker AND resends = 0`,
+  );
   const releaseOne = db.prepare(
     `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = max(0, attempts - 1), updated_at = @now
      WHERE edition = @edition AND subscriber_id = @id AND state = 'sending' AND worker_id = @worker`,
@@ -65,6 +71,15 @@ export function deliveryStore(db: Db): DeliveryStore {
     async finish(worker, edition, id, outcome, now) {
       const params = { worker, edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() };
       return finish.run(params).changes === 1;
+    },
+    async recordUncertain(worker, edition, id, reason, resendAt, now) {
+      const at = now.getTime();
+      if (resendAt) {
+        const error = `uncertain (${reason}); resent once with the same Message-ID`;
+        if (resendOnce.run({ worker, edition, id, reason, error, retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred';
+      }
+      const done = finish.run({ worker, edition, id, state: 'uncertain', error: reason, retryAt: null, now: at }).changes === 1;
+      return done ? 'uncertain' : undefined;
     },
     async release(worker, edition, ids, now) {
       return releaseSome.immediate(worker, edition, ids, now.getTime());

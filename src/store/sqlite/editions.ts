@@ -4,8 +4,8 @@ import type { Db } from './open.js';
 
 export function editionStore(db: Db): EditionStore {
   const insertEdition = db.prepare(
-    `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text)
-     VALUES (@number, @cadence, @createdAt, @tickKey, 'sending', @subject, @slugs, @posts, @html, @text)
+    `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text, note)
+     VALUES (@number, @cadence, @createdAt, @tickKey, 'sending', @subject, @slugs, @posts, @html, @text, @note)
      ON CONFLICT DO NOTHING RETURNING number`,
   );
   const recordPost = db.prepare('INSERT OR IGNORE INTO post_ledger (cadence, slug, edition, recorded_at) VALUES (?, ?, ?, ?)');
@@ -28,10 +28,13 @@ export function editionStore(db: Db): EditionStore {
       createdAt,
       slugs: JSON.stringify(edition.posts.map((post) => post.slug)),
       posts: JSON.stringify(edition.posts),
+      note: edition.note ? JSON.stringify(edition.note) : null,
     }) as { number: number } | undefined;
     if (!created) return undefined;
     for (const { slug } of edition.posts) recordPost.run(edition.cadence, slug, created.number, createdAt);
     for (const slug of edition.baselineSlugs) recordPost.run(edition.cadence, slug, 0, createdAt);
+    // The note is in the post ledger too, so the next edition of this cadence does not carry it again.
+    if (edition.note) recordPost.run(edition.cadence, edition.note.ledgerKey, created.number, createdAt);
     freezeRecipients.run({ number: created.number, cadence: edition.cadence, createdAt });
     return toEdition(byNumber.get(created.number) as EditionRow);
   });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Store } from '../store.js';
+import { bounceStore } from './bounces.js';
 import { deliveryStore } from './deliveries.js';
 import { editionStore } from './editions.js';
 import { feedStore } from './feeds.js';
@@ -29,6 +30,7 @@ function storeOver(db: Db): Store {
     ...workerStore(db),
     ...tickStore(db),
     ...feedStore(db),
+    ...bounceStore(db),
     async getMeta(key) {
       return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
     },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../errors.js';
@@ -14,8 +14,9 @@ export type Db = Database.Database;
 export function openDatabase(file: string): Db {
   let db: Db | undefined;
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     refuseEmptyFile(file);
+    createPrivately(file);
     db = new Database(file, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -53,6 +54,15 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${index + 1}`);
     }).immediate();
   }
+}
+
+/**
+ * A new database file is made readable by its owner only (0600): it holds every reader's address
+ * and the link secret. SQLite gives its -wal and -shm files the same mode as the database.
+ */
+function createPrivately(file: string): void {
+  if (file === ':memory:' || existsSync(file)) return;
+  closeSync(openSync(file, 'wx', 0o600));
 }
 
 /**

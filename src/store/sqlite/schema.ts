@@ -132,6 +132,37 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (feed_url, item_key)
   );
   `,
+  // Bounces and complaints: one row per event (event_key makes a replay a no-op), and lookups
+  // from a report's Message-ID or address back to the delivery it is about.
+  `
+  CREATE TABLE bounce_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+    source TEXT NOT NULL,
+    edition INTEGER,
+    subscriber_id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT,
+    reason TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    status_changed INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX bounce_events_by_subscriber ON bounce_events (subscriber_id, kind, received_at);
+  CREATE INDEX bounce_events_by_edition ON bounce_events (edition, kind);
+  CREATE INDEX deliveries_by_message_id ON deliveries (message_id);
+  CREATE INDEX deliveries_by_email ON deliveries (email, edition);
+  `,
+  // The editor's note an edition carries (JSON {ledgerKey, html, text}), for its segments and the archive.
+  `
+  ALTER TABLE editions ADD COLUMN note TEXT;
+  `,
+  // An uncertain send (every byte sent, no answer) is resent once: how many resends, and what the
+  // first, uncertain attempt ended with, so the ledger keeps both attempts.
+  `
+  ALTER TABLE deliveries ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN first_uncertain TEXT;
+  `,
   // The ledger as the work queue: rows owned by a worker (fenced writes), a workers table judged
   // by heartbeats, at most one open edition per cadence, and no global send lease any more.
   // Editions still open get their recipients frozen now, as new editions do at creation.

@@ -1,7 +1,9 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { hostname } from 'node:os';
-import tls from 'node:tls';
 import { ConnectionLost, describeReply, ReplyReader, type SmtpReply } from './replies.js';
+import { connectSocket, SmtpSetupError, upgrade } from './tls.js';
+
+export { SmtpSetupError } from './tls.js';
 
 /**
  * One SMTP session: greeting, EHLO, STARTTLS (a `tls.connect` upgrade of the same socket), AUTH
@@ -15,34 +17,33 @@ export interface SmtpTarget {
   /** Refuse to continue in plain text when the server offers no STARTTLS. */
   requireTls: boolean;
   rejectUnauthorized: boolean;
+  /** The name the certificate must carry when it differs from `host` (`?servername=`). */
+  servername?: string;
+  /** Trusted certificate authorities instead of the system's (tests). */
+  ca?: string | Buffer;
+  /** `?allowInsecureAuth=true`: send the password without TLS (a loopback relay). */
+  allowInsecureAuth: boolean;
   user?: string;
   pass?: string;
   /** Name sent in EHLO. */
   clientName: string;
   /** Socket inactivity limit, ms. */
   timeoutMs: number;
-}
-
-export type SetupFailure = 'auth' | 'tls' | 'unreachable' | 'refused';
-
-/** Opening a session failed; `kind` says which step. */
-export class SmtpSetupError extends Error {
-  constructor(
-    readonly kind: SetupFailure,
-    message: string,
-    readonly reply?: SmtpReply,
-  ) {
-    super(message);
-  }
+  /** Bound on the TCP connect, the greeting and each TLS handshake, ms. */
+  connectTimeoutMs: number;
 }
 
 export class SmtpConnection {
   readonly capabilities = new Set<string>();
   private authMechanisms = new Set<string>();
+  /** The server's SIZE limit in bytes (RFC 1870), when it advertises one. */
+  maxSize: number | undefined;
   /** Messages completed on this session; a reused session may have been closed by the server. */
   messages = 0;
   /** False once the server said 421, the socket closed, or the session was abandoned. */
   usable = true;
+  /** Counts every write, so a message can tell whether anything was written after its final dot. */
+  writes = 0;
 
   private constructor(
     private socket: net.Socket,
@@ -68,13 +69,22 @@ export class SmtpConnection {
     return this.reader.closed;
   }
 
+  get secure(): boolean {
+    return 'encrypted' in this.socket;
+  }
+
+  /** Bytes handed to the socket that it has not yet passed to the operating system. */
+  get unflushed(): number {
+    return this.socket.writableLength;
+  }
+
   /**
    * The next reply. The socket's idle timeout catches a silent server; this deadline also catches
    * one that trickles a byte at a time and so never falls silent.
    */
-  read(): Promise<SmtpReply> {
+  read(timeoutMs = this.timeoutMs): Promise<SmtpReply> {
     const reply = this.reader.read();
-    const deadline = setTimeout(() => this.socket.destroy(new Error(`no complete reply from the server within ${this.timeoutMs / 1000} s`)), this.timeoutMs);
+    const deadline = setTimeout(() => this.socket.destroy(new Error(`no complete reply from the server within ${timeoutMs / 1000} s`)), timeoutMs);
     return reply.finally(() => clearTimeout(deadline));
   }
 
@@ -83,20 +93,22 @@ export class SmtpConnection {
       done?.(new Error('the connection is closed'));
       return;
     }
+    this.writes += 1;
     this.socket.write(data, done);
   }
 
   /** Several chunks in one system call; `done` runs after the last one was handed to the network. */
   writeAll(chunks: Buffer[], done: (error: Error | null | undefined) => void): void {
     if (this.socket.destroyed) return done(new Error('the connection is closed'));
+    this.writes += 1;
     this.socket.cork();
     chunks.forEach((chunk, index) => this.socket.write(chunk, index === chunks.length - 1 ? done : undefined));
     this.socket.uncork();
   }
 
-  async command(line: string): Promise<SmtpReply> {
+  async command(line: string, timeoutMs?: number): Promise<SmtpReply> {
     this.write(`${line}\r\n`);
-    const reply = await this.read();
+    const reply = await this.read(timeoutMs);
     if (reply.code === 421) this.usable = false;
     return reply;
   }
@@ -119,45 +131,69 @@ export class SmtpConnection {
   private watch(socket: net.Socket, timeoutMs: number): void {
     socket.setTimeout(timeoutMs);
     socket.on('timeout', () => socket.destroy(new Error(`no answer from the server for ${timeoutMs / 1000} s`)));
-    socket.on('error', (error) => this.lost(error.message));
+    socket.on('error', (error: Error & { code?: string }) => this.lost(error.message, error.code));
     socket.on('close', () => this.lost('the server closed the connection'));
   }
 
-  private lost(reason: string): void {
+  private lost(reason: string, code?: string): void {
     this.usable = false;
-    this.reader.fail(reason);
+    this.reader.fail(reason, code);
   }
 
   private async handshake(target: SmtpTarget): Promise<void> {
-    const greeting = await this.read();
+    const greeting = await this.read(target.connectTimeoutMs).catch((error: unknown) => {
+      throw error instanceof ConnectionLost && /within/.test(error.message) ? new SmtpSetupError('timeout', `no greeting within ${target.connectTimeoutMs / 1000} s (SMTP_CONNECT_TIMEOUT_SECONDS)`) : error;
+    });
     if (greeting.code !== 220) throw new SmtpSetupError('refused', `the server refused the connection: ${describeReply(greeting)}`, greeting);
-    await this.ehlo(target.clientName);
+    await this.hello(target.clientName);
     if (!target.secure && this.capabilities.has('STARTTLS')) await this.startTls(target);
     else if (!target.secure && target.requireTls) throw new SmtpSetupError('tls', 'the server does not offer STARTTLS, and TLS is required');
-    if (target.user !== undefined) await this.authenticate(target.user, target.pass ?? '');
+    if (target.user === undefined) return;
+    if (!this.secure && !target.allowInsecureAuth) {
+      throw new SmtpSetupError('tls', 'the server does not offer STARTTLS (or something on the way removed it), so the password would travel in clear; it was not sent. Use smtps://, or add ?allowInsecureAuth=true for a relay on this machine');
+    }
+    await this.authenticate(target.user, target.pass ?? '');
   }
 
-  private async ehlo(name: string): Promise<void> {
-    const reply = await this.command(`EHLO ${name}`);
-    if (reply.code !== 250) throw new SmtpSetupError('refused', `the server refused EHLO: ${describeReply(reply)}`, reply);
+  /** EHLO, or HELO when the server refuses EHLO (RFC 5321 4.1.4): then no extensions at all. */
+  private async hello(name: string): Promise<void> {
     this.capabilities.clear();
+    this.authMechanisms.clear();
+    this.maxSize = undefined;
+    const reply = await this.command(`EHLO ${name}`);
+    if (reply.code >= 500 && reply.code < 600) {
+      const helo = await this.command(`HELO ${name}`);
+      if (helo.code !== 250) throw new SmtpSetupError('refused', `the server refused EHLO and HELO: ${describeReply(helo)}`, helo);
+      return;
+    }
+    if (reply.code !== 250) throw new SmtpSetupError('refused', `the server refused EHLO: ${describeReply(reply)}`, reply);
     for (const line of reply.lines.slice(1)) {
       const [keyword = '', ...params] = line.slice(4).trim().split(/\s+/);
-      this.capabilities.add(keyword.toUpperCase());
-      if (keyword.toUpperCase() === 'AUTH') this.authMechanisms = new Set(params.map((p) => p.toUpperCase()));
+      const name = keyword.toUpperCase();
+      this.capabilities.add(name);
+      if (name === 'AUTH') this.authMechanisms = new Set(params.map((p) => p.toUpperCase()));
+      if (name === 'SIZE' && Number(params[0]) > 0) this.maxSize = Number(params[0]);
     }
   }
 
+  /**
+   * RFC 3207 §6: whatever arrived before the handshake is discarded (a man in the middle may have
+   * queued replies there, CVE-2011-0411), the capabilities are forgotten, and EHLO is sent again.
+   */
   private async startTls(target: SmtpTarget): Promise<void> {
     const reply = await this.command('STARTTLS');
     if (reply.code !== 220) throw new SmtpSetupError('tls', `the server refused the TLS upgrade: ${describeReply(reply)}`, reply);
-    const secured = await upgrade(this.socket, target);
+    this.reader.detach();
     this.socket.removeAllListeners('close');
     this.socket.removeAllListeners('timeout');
+    this.socket.removeAllListeners('error');
+    const plain = this.socket;
+    plain.on('error', () => undefined);
+    const secured = await upgrade(plain, target);
     this.socket = secured;
     this.reader.switchTo(secured);
     this.watch(secured, target.timeoutMs);
-    await this.ehlo(target.clientName);
+    await this.hello(target.clientName);
   }
 
   private async authenticate(user: string, pass: string): Promise<void> {
@@ -169,45 +205,12 @@ export class SmtpConnection {
       if (reply.code === 334) reply = await this.command(Buffer.from(user).toString('base64'));
       if (reply.code === 334) reply = await this.command(Buffer.from(pass).toString('base64'));
     } else {
-      throw new SmtpSetupError('auth', 'the server offers no AUTH PLAIN or LOGIN (does it require STARTTLS first?)');
+      throw new SmtpSetupError('auth', 'the server offers no AUTH PLAIN or LOGIN');
     }
     // A 5xx is the credentials (the caller says "refused the login"); a 4xx is the server's trouble.
     if (reply.code >= 500) throw new SmtpSetupError('auth', describeReply(reply), reply);
     if (reply.code !== 235) throw new SmtpSetupError('refused', `the server refused the login for now: ${describeReply(reply)}`, reply);
   }
-}
-
-function connectSocket(target: SmtpTarget): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error & { code?: string }) => {
-      const network = /^(ECONN|EHOST|ENET|ENOTFOUND|ETIMEDOUT|EAI_)/.test(error.code ?? '');
-      reject(new SmtpSetupError(target.secure && !network ? 'tls' : 'unreachable', target.secure && !network ? `the TLS handshake failed: ${error.message}` : error.message));
-    };
-    const socket = target.secure
-      ? tls.connect({ host: target.host, port: target.port, servername: servername(target.host), rejectUnauthorized: target.rejectUnauthorized }, () => done())
-      : net.connect({ host: target.host, port: target.port }, () => done());
-    const done = () => {
-      socket.off('error', onError);
-      socket.setNoDelay(true);
-      resolve(socket);
-    };
-    socket.once('error', onError);
-  });
-}
-
-function upgrade(socket: net.Socket, target: SmtpTarget): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const secured = tls.connect({ socket, servername: servername(target.host), rejectUnauthorized: target.rejectUnauthorized }, () => {
-      secured.off('error', onError);
-      resolve(secured);
-    });
-    const onError = (error: Error) => reject(new SmtpSetupError('tls', `the TLS upgrade failed: ${error.message}`));
-    secured.once('error', onError);
-  });
-}
-
-function servername(host: string): string | undefined {
-  return net.isIP(host) ? undefined : host;
 }
 
 export function defaultClientName(): string {

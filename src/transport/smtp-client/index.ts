@@ -6,18 +6,22 @@ import { rateLimiter, SessionPool } from './pool.js';
 
 /**
  * The product's SMTP transport: its own small client over a pool of reused sessions, so that it
- * knows exactly whether a lost connection happened before or after the final dot, and sends the
- * pre-built message bytes as they are (no MIME work per message).
+ * can tell a message the server cannot have (deferred) from one it may have (uncertain; see
+ * message.ts), and sends the pre-built message bytes as they are (no MIME work per message).
  */
 export interface SmtpClientOptions {
   maxConnections: number;
   ratePerSecond?: number;
   timeoutMs?: number;
+  /** Bound on connect, greeting and TLS handshake (SMTP_CONNECT_TIMEOUT_SECONDS). */
+  connectTimeoutMs?: number;
+  /** Certificate authorities to trust instead of the system's (tests with a private CA). */
+  ca?: string | Buffer;
   sleep?: (ms: number) => Promise<void>;
 }
 
 export function smtpClientTransport(url: string, options: SmtpClientOptions): Transport {
-  const target = parseSmtpUrl(url, options.timeoutMs ?? 120_000);
+  const target = { ...parseSmtpUrl(url, options.timeoutMs ?? 120_000, options.connectTimeoutMs ?? 15_000), ...(options.ca ? { ca: options.ca } : {}) };
   const pool = new SessionPool(target, options.maxConnections);
   const throttle = rateLimiter(options.ratePerSecond, options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))));
   const where = redact(url);
@@ -63,20 +67,24 @@ export function smtpClientTransport(url: string, options: SmtpClientOptions): Tr
   };
 }
 
-export function parseSmtpUrl(url: string, timeoutMs: number): SmtpTarget {
+export function parseSmtpUrl(url: string, timeoutMs: number, connectTimeoutMs = 15_000): SmtpTarget {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'smtps:';
   const params = new Map([...parsed.searchParams].map(([key, value]) => [key.toLowerCase(), value.toLowerCase()]));
   const flag = (name: string) => params.get(name);
+  const servername = flag('servername');
   return {
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port ? Number(parsed.port) : secure ? 465 : 587,
     secure,
     requireTls: flag('requiretls') === 'true',
     rejectUnauthorized: flag('tls.rejectunauthorized') !== 'false',
+    allowInsecureAuth: flag('allowinsecureauth') === 'true',
+    ...(servername ? { servername } : {}),
     ...(parsed.username ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } : {}),
     clientName: defaultClientName(),
     timeoutMs,
+    connectTimeoutMs,
   };
 }
 
@@ -86,8 +94,15 @@ function setupError(where: string, error: unknown): DeliveryError {
   if (kind === 'auth') {
     return new DeliveryError('SMTP_AUTH', `The SMTP server ${where} refused the login (${message}). Nothing was sent: check the user and password in SMTP_URL.`, { cause: error });
   }
+  if (kind === 'certificate') {
+    return new DeliveryError('SMTP_CERTIFICATE', `The SMTP server ${where}: ${message}. Nothing was sent.`, { cause: error });
+  }
   if (kind === 'tls') {
-    return new DeliveryError('SMTP_TLS', `The SMTP server ${where}: ${message}. Nothing was sent: check the port and smtp:// versus smtps:// in SMTP_URL.`, { cause: error });
+    const hint = /password would travel in clear/.test(message) ? '' : ': check the port and smtp:// versus smtps:// in SMTP_URL';
+    return new DeliveryError('SMTP_TLS', `The SMTP server ${where}: ${message}. Nothing was sent${hint}.`, { cause: error });
+  }
+  if (kind === 'timeout') {
+    return new DeliveryError('SMTP_TIMEOUT', `The SMTP server ${where} did not answer in time: ${message}. Nothing was sent; the next run will try again.`, { cause: error });
   }
   return new DeliveryError('SMTP_UNREACHABLE', `The SMTP server ${where} could not be used (${message}). Nothing was sent; the next run will try again.`, { cause: error });
 }

@@ -1,3 +1,4 @@
+import { normalizeLineEndings } from '../../mail/line-endings.js';
 import { classifyReply, type Envelope, type SendOutcome } from '../transport.js';
 import type { SmtpConnection } from './connection.js';
 import { ConnectionLost, describeReply, type SmtpReply } from './replies.js';
@@ -5,8 +6,7 @@ import { ConnectionLost, describeReply, type SmtpReply } from './replies.js';
 /**
  * One message over an open session: MAIL, RCPT and DATA (pipelined when the server offers
  * PIPELINING), then `beforeCommit` right after the 354, then the dot-stuffed body and the final
- * dot. Where the connection is lost decides the outcome: before the dot nothing was accepted
- * (deferred); after it the server may have accepted the message (uncertain, never resent).
+ * dot. How the connection is lost decides the outcome (see `lostAfterBody`).
  */
 export type MessageResult = SendOutcome & {
   /** True when the session died before the server answered MAIL (closed by the server meanwhile). */
@@ -25,10 +25,11 @@ const CRLF = Buffer.from('\r\n');
 export async function sendOnSession(
   session: SmtpConnection,
   envelope: Envelope,
-  message: Buffer,
+  original: Buffer,
   beforeCommit: () => Promise<boolean>,
   handOver: () => void = () => undefined,
 ): Promise<MessageResult> {
+  const message = normalizeLineEndings(original);
   if (/[\x00-\x20<>]/.test(envelope.from + envelope.to)) {
     return { status: 'failed', code: undefined, response: `refusing an envelope address with spaces, control characters or angle brackets: ${JSON.stringify(envelope.to)}`, hardBounce: false };
   }
@@ -36,7 +37,12 @@ export async function sendOnSession(
   if (utf8 && !session.capabilities.has('SMTPUTF8')) {
     return { status: 'failed', code: undefined, response: `the server does not accept internationalised addresses (no SMTPUTF8) for ${envelope.to}`, hardBounce: false };
   }
-  const params = `${session.capabilities.has('8BITMIME') ? ' BODY=8BITMIME' : ''}${utf8 ? ' SMTPUTF8' : ''}`;
+  // RFC 1870: a message over the advertised limit is this message's problem, not the reader's address.
+  if (session.maxSize !== undefined && message.length > session.maxSize) {
+    return { status: 'failed', code: undefined, response: `the message is ${message.length} bytes and the server accepts at most ${session.maxSize} (its SIZE limit): shorten the edition or raise the limit; the reader's address is fine`, hardBounce: false };
+  }
+  const size = session.capabilities.has('SIZE') ? ` SIZE=${message.length}` : '';
+  const params = `${session.capabilities.has('8BITMIME') ? ' BODY=8BITMIME' : ''}${utf8 ? ' SMTPUTF8' : ''}${size}`;
   const commands = [`MAIL FROM:<${envelope.from}>${params}`, `RCPT TO:<${envelope.to}>`, 'DATA'];
   let answered = false;
   try {
@@ -107,19 +113,26 @@ async function refused(session: SmtpConnection, reply: SmtpReply, replies: SmtpR
 }
 
 async function commit(session: SmtpConnection, message: Buffer, handOver: () => void): Promise<MessageResult> {
-  const lostBefore = (reason: string): MessageResult => ({ status: 'deferred', code: undefined, response: `connection lost before the final dot: ${reason}`, hardBounce: false });
-  if (session.closed) return lostBefore('the server closed the connection');
-  // One write (writev) for the body and the final dot; its callback tells whether the dot reached the network.
+  if (session.closed) return lostWhileWriting('the server closed the connection before the message was written');
+  // One write (writev) for the body and the final dot; its callback says the last byte left this process.
   const parts = [...dotStuffParts(message), message.subarray(-2).equals(CRLF) ? DOT : CRLF_DOT];
-  const written = new Promise<Error | null | undefined>((resolve) => session.writeAll(parts, resolve));
+  const write: { done: boolean; error?: Error | null | undefined } = { done: false };
+  const written = new Promise<void>((resolve) =>
+    session.writeAll(parts, (error) => {
+      Object.assign(write, { done: true, error });
+      resolve();
+    }),
+  );
+  const ownWrites = session.writes;
   const replied = session.read().catch((error: unknown) => error);
   // Without PIPELINING the next MAIL must wait for this reply: the session is handed over after it.
   if (session.capabilities.has('PIPELINING')) handOver();
-  const [writeError, reply] = await Promise.all([written, replied]);
+  const reply = await replied;
   if (reply instanceof ConnectionLost) {
     session.usable = false;
-    if (writeError) return lostBefore(writeError.message);
-    return { status: 'uncertain', response: `connection lost after the final dot, before the server answered: ${reply.message}` };
+    // A lost connection may report before the write's callback: settle the write first.
+    await Promise.race([written, new Promise((resolve) => setImmediate(resolve))]);
+    return lostAfterBody(reply, write, session.unflushed, session.writes !== ownWrites);
   }
   if (reply instanceof Error) throw reply;
   const answer = reply as SmtpReply;
@@ -131,6 +144,31 @@ async function commit(session: SmtpConnection, message: Buffer, handOver: () => 
   if (answer.code === 421) session.usable = false;
   session.messages += 1;
   return classifyReply(answer.code, describeReply(answer));
+}
+
+/**
+ * A finished write only means the bytes reached this machine's kernel, so the cases where the
+ * server cannot have the whole message are told apart from the one where it may:
+ *   - the write failed, or had not finished, or bytes were still unflushed at the close: deferred;
+ *   - the peer reset the connection with nothing of ours written after this message: it closed
+ *     with bytes it had not read (or they arrived after it closed), so it lacks the end: deferred;
+ *   - every byte handed over, then an orderly close or silence: uncertain, the only honest answer.
+ */
+function lostAfterBody(
+  lost: ConnectionLost,
+  write: { done: boolean; error?: Error | null | undefined },
+  unflushed: number,
+  laterWrites: boolean,
+): MessageResult {
+  if (write.error) return lostWhileWriting(`the write failed: ${write.error.message}`);
+  if (!write.done) return lostWhileWriting(`the connection closed before the message was fully written (${lost.message})`);
+  if (unflushed > 0) return lostWhileWriting(`the connection closed with ${unflushed} bytes not yet sent (${lost.message})`);
+  if (lost.reset && !laterWrites) return lostWhileWriting(`the server reset the connection before reading the whole message (${lost.message})`);
+  return { status: 'uncertain', response: `every byte was sent, then the connection ended before the server answered the final dot: ${lost.message}` };
+}
+
+function lostWhileWriting(reason: string): MessageResult {
+  return { status: 'deferred', code: undefined, response: `the server cannot have the whole message: ${reason}`, hardBounce: false };
 }
 
 /** RFC 5321 4.5.2: a line that starts with "." gets one more. */

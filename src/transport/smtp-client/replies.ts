@@ -16,6 +16,19 @@ export interface SmtpReply {
 /** The connection ended (reset, closed, timed out) while a reply was awaited. */
 export class ConnectionLost extends Error {
   readonly kind = 'ConnectionLost';
+
+  constructor(
+    message: string,
+    /** The socket error's code (ECONNRESET, EPIPE, …); none for an orderly close or a timeout. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+
+  /** The peer reset the connection: its side closed with bytes of ours it had not read. */
+  get reset(): boolean {
+    return this.code === 'ECONNRESET' || this.code === 'EPIPE';
+  }
 }
 
 /** RFC 5321 allows 512 octets a reply line: longer ones are cut here, kept to this length. */
@@ -41,9 +54,21 @@ export class ReplyReader {
     return this.lost !== undefined;
   }
 
-  /** For STARTTLS: stop reading the plain socket and read the TLS one instead. */
-  switchTo(stream: Duplex): void {
+  /**
+   * For STARTTLS: stop reading the plain socket and forget everything it delivered that was not
+   * yet asked for (RFC 3207 §6), so no reply queued before the handshake answers a later command.
+   */
+  detach(): void {
     this.stream.off('data', this.onData);
+    this.queued.length = 0;
+    this.lines = [];
+    this.partial = '';
+    this.skipping = false;
+  }
+
+  /** Read the TLS socket from now on. */
+  switchTo(stream: Duplex): void {
+    this.detach();
     this.stream = stream;
     stream.on('data', this.onData);
   }
@@ -56,9 +81,9 @@ export class ReplyReader {
   }
 
   /** Every reader still waiting, and every later one, gets ConnectionLost. */
-  fail(reason: string): void {
+  fail(reason: string, code?: string): void {
     if (this.lost) return;
-    this.lost = new ConnectionLost(reason);
+    this.lost = new ConnectionLost(reason, code);
     for (const waiter of this.waiters.splice(0)) waiter.reject(this.lost);
   }
 

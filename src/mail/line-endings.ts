@@ -1,0 +1,19 @@
+/**
+ * SMTP and DKIM both want CRLF line ends (RFC 5321 2.3.8; a bare LF is refused by some servers
+ * and breaks "simple" body hashes). Built messages already use CRLF; this mends a bare LF or CR
+ * that slipped in (a hand-written template, say) without copying a message that has none.
+ */
+export function normalizeLineEndings(message: Buffer): Buffer {
+  if (!hasBareLineEnd(message)) return message;
+  return Buffer.from(message.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
+}
+
+function hasBareLineEnd(message: Buffer): boolean {
+  for (let at = message.indexOf(0x0a); at !== -1; at = message.indexOf(0x0a, at + 1)) {
+    if (at === 0 || message[at - 1] !== 0x0d) return true;
+  }
+  for (let at = message.indexOf(0x0d); at !== -1; at = message.indexOf(0x0d, at + 1)) {
+    if (message[at + 1] !== 0x0a) return true;
+  }
+  return false;
+}
