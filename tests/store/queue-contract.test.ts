@@ -94,6 +94,24 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(again.map((c) => [c.subscriber.id, c.attempts])).toEqual([[id, 3]]);
   });
 
+  it('an uncertain send is resent once: deferred and claimable again by anyone, the second uncertain stays; fenced by worker', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 1, ['a', 'b']);
+    const [claim] = await store.claimBatch('a', { limit: 5 }, T);
+    const id = claim!.subscriber.id;
+    await store.markAwaiting('a', 1, id, '<e1.r000@example.org>', T);
+    const later = new Date(T.getTime() + 60_000);
+    expect(await store.recordUncertain('b', 1, id, 'no reply after the dot', later, T)).toBeUndefined();
+    expect(await store.recordUncertain('a', 1, id, 'no reply after the dot', later, T)).toBe('deferred');
+    expect(await store.listDeliveries(1, ['deferred'])).toMatchObject([{ subscriberId: id, resends: 1, firstUncertain: 'no reply after the dot', messageId: '<e1.r000@example.org>', workerId: null }]);
+    const [again] = await store.claimBatch('b', { limit: 5 }, new Date(later.getTime() + 1));
+    expect(again?.subscriber.id).toBe(id);
+    await store.markAwaiting('b', 1, id, '<e1.r000@example.org>', later);
+    expect(await store.recordUncertain('b', 1, id, 'no reply again', new Date(later.getTime() + 60_000), later)).toBe('uncertain');
+    expect(await store.listDeliveries(1, ['uncertain'])).toMatchObject([{ subscriberId: id, resends: 1, lastError: 'no reply again', firstUncertain: 'no reply after the dot' }]);
+    expect(await store.completeEdition(1, later)).toBe(true);
+  });
+
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 3, ['a']);
