@@ -1,6 +1,6 @@
 import type { Post } from '../posts/post.js';
 import type { Cadence } from '../render/view-model.js';
-import type { Claim, Delivery, DeliveryState, Edition, PendingChoices, Segment, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
+import type { BounceEvent, BounceKind, BounceSource, Claim, Delivery, DeliveryRef, DeliveryState, Edition, PendingChoices, Segment, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
 import type { Tick, TickOutcome } from './ticks.js';
 
 /**
@@ -210,4 +210,46 @@ export async function claimWith(claimOnce: () => Promise<TouchedRow[]>, subscrib
     const subscriber = subscribers.get(row.subscriber_id);
     return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];
   });
+}
+
+/** A bounce_events row as both stores keep it. */
+export interface EventRow {
+  id: number;
+  event_key: string;
+  kind: BounceKind;
+  source: BounceSource;
+  edition: number | null;
+  subscriber_id: number;
+  email: string;
+  status: string | null;
+  reason: string;
+  received_at: number;
+  /** 0/1 on SQLite, a boolean on PostgreSQL. */
+  status_changed: number | boolean;
+}
+
+export interface RefRow {
+  edition: number;
+  subscriber_id: number;
+  email: string;
+}
+
+export function toRef(row: RefRow): DeliveryRef {
+  return { edition: row.edition, subscriberId: row.subscriber_id, email: row.email };
+}
+
+export function toEvent(row: EventRow): BounceEvent {
+  return {
+    id: row.id,
+    key: row.event_key,
+    kind: row.kind,
+    source: row.source,
+    edition: row.edition,
+    subscriberId: row.subscriber_id,
+    email: row.email,
+    status: row.status,
+    reason: row.reason,
+    receivedAt: new Date(row.received_at),
+    statusChanged: row.status_changed === 1 || row.status_changed === true,
+  };
 }

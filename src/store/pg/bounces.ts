@@ -1,5 +1,8 @@
-import type { BounceCounts, BounceEvent, BounceKind, BounceSource, BounceStore, DeliveryRef } from '../store.js';
+import { toEvent, toRef, type EventRow, type RefRow } from '../rows.js';
+import type { BounceCounts, BounceKind, BounceStore } from '../store.js';
 import type { Pg } from './db.js';
+
+const REF = 'SELECT edition, subscriber_id, email FROM deliveries';
 
 /**
  * Bounce and complaint events on PostgreSQL. One transaction per event: the subscriber row is
@@ -7,28 +10,6 @@ import type { Pg } from './db.js';
  * one after the other; the insert is a no-op for a key already seen, and only a new event may
  * change the subscriber's status.
  */
-interface EventRow {
-  id: number;
-  event_key: string;
-  kind: BounceKind;
-  source: BounceSource;
-  edition: number | null;
-  subscriber_id: number;
-  email: string;
-  status: string | null;
-  reason: string;
-  received_at: number;
-  status_changed: boolean;
-}
-
-interface RefRow {
-  edition: number;
-  subscriber_id: number;
-  email: string;
-}
-
-const REF = 'SELECT edition, subscriber_id, email FROM deliveries';
-
 export function bounceStore(db: Pg): BounceStore {
   return {
     async recordBounce(event, rule) {
@@ -82,25 +63,5 @@ export function bounceStore(db: Pg): BounceStore {
       const [row] = await db.rows<RefRow>(`${REF} WHERE edition = $1 AND subscriber_id = $2`, [edition, subscriberId]);
       return row && toRef(row);
     },
-  };
-}
-
-function toRef(row: RefRow): DeliveryRef {
-  return { edition: row.edition, subscriberId: row.subscriber_id, email: row.email };
-}
-
-function toEvent(row: EventRow): BounceEvent {
-  return {
-    id: row.id,
-    key: row.event_key,
-    kind: row.kind,
-    source: row.source,
-    edition: row.edition,
-    subscriberId: row.subscriber_id,
-    email: row.email,
-    status: row.status,
-    reason: row.reason,
-    receivedAt: new Date(row.received_at),
-    statusChanged: row.status_changed,
   };
 }

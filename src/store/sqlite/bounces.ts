@@ -1,4 +1,5 @@
-import type { BounceCounts, BounceEvent, BounceKind, BounceSource, BounceStore, DeliveryRef } from '../store.js';
+import { toEvent, toRef, type EventRow, type RefRow } from '../rows.js';
+import type { BounceCounts, BounceKind, BounceStore } from '../store.js';
 import type { Db } from './open.js';
 
 /**
@@ -6,20 +7,6 @@ import type { Db } from './open.js';
  * transaction, and only for a new event key, so the same report processed twice changes nothing.
  * Plain SQL (INSERT … ON CONFLICT DO NOTHING, guarded UPDATE) so PostgreSQL runs the same statements.
  */
-interface EventRow {
-  id: number;
-  event_key: string;
-  kind: BounceKind;
-  source: BounceSource;
-  edition: number | null;
-  subscriber_id: number;
-  email: string;
-  status: string | null;
-  reason: string;
-  received_at: number;
-  status_changed: number;
-}
-
 export function bounceStore(db: Db): BounceStore {
   const insert = db.prepare(
     `INSERT INTO bounce_events (event_key, kind, source, edition, subscriber_id, email, status, reason, received_at)
@@ -73,31 +60,5 @@ export function bounceStore(db: Db): BounceStore {
       const row = byId.get(edition, subscriberId) as RefRow | undefined;
       return row && toRef(row);
     },
-  };
-}
-
-interface RefRow {
-  edition: number;
-  subscriber_id: number;
-  email: string;
-}
-
-function toRef(row: RefRow): DeliveryRef {
-  return { edition: row.edition, subscriberId: row.subscriber_id, email: row.email };
-}
-
-function toEvent(row: EventRow): BounceEvent {
-  return {
-    id: row.id,
-    key: row.event_key,
-    kind: row.kind,
-    source: row.source,
-    edition: row.edition,
-    subscriberId: row.subscriber_id,
-    email: row.email,
-    status: row.status,
-    reason: row.reason,
-    receivedAt: new Date(row.received_at),
-    statusChanged: row.status_changed === 1,
   };
 }
