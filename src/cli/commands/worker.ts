@@ -1,10 +1,14 @@
 import { createApp } from '../../app.js';
 import { runWorker } from '../../deliver/worker.js';
+import { startMetricsExporter } from '../../metrics/exporter.js';
 import type { CommandContext } from '../command.js';
 
 /** `digest worker`: delivers the open editions' rows alongside any other workers, until SIGTERM/SIGINT. */
 export async function worker({ out, loadConfig }: CommandContext): Promise<number> {
-  const app = await createApp(loadConfig());
+  const config = loadConfig();
+  const exporter = await startMetricsExporter(config);
+  if (exporter) out(`Metrics at ${exporter.url}`);
+  const app = await createApp(config, exporter ? { metrics: exporter.metrics } : {});
   const controller = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -23,5 +27,6 @@ export async function worker({ out, loadConfig }: CommandContext): Promise<numbe
     process.removeListener('SIGTERM', onSignal);
     process.removeListener('SIGINT', onSignal);
     await app.close();
+    await exporter?.close();
   }
 }
