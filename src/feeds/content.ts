@@ -2,7 +2,7 @@ import sanitizeHtml from 'sanitize-html';
 import { inertPost } from '../posts/parse-post.js';
 import type { PostSource } from '../posts/post.js';
 import type { FeedItemInput } from '../store/store.js';
-import { plainLine, slugify, truncateWords } from '../text.js';
+import { plainLine, slugify, truncateWords, uniqueIgnoringCase } from '../text.js';
 import type { RawItem } from './parse.js';
 import { isWebUrl, type FeedSource } from './sources.js';
 
@@ -70,7 +70,7 @@ export function toFeedItem(raw: RawItem, feed: { source: FeedSource; base: strin
     title: title.slice(0, 300),
     date: parseDate(raw.date),
     author: (firstNonEmpty(raw.authors.map(plainLine)) ?? plainLine(feed.title ?? '')) || feed.source.name,
-    categories: unique(raw.categories.map((c) => plainLine(c).slice(0, 60))),
+    categories: uniqueIgnoringCase(raw.categories.map((c) => plainLine(c).slice(0, 60))),
     tags: [],
     excerpt,
     url,
@@ -131,9 +131,4 @@ function slugBase(title: string, url: string): string {
 
 function firstNonEmpty(values: string[]): string | undefined {
   return values.find((value) => value.length > 0);
-}
-
-function unique(values: string[]): string[] {
-  const seen = new Set<string>();
-  return values.filter((value) => value && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()));
 }

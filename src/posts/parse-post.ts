@@ -1,7 +1,7 @@
 import { marked } from 'marked';
 import { z } from 'zod';
 import { TOKEN_PATTERN } from '../render/personal.js';
-import { plainLine, slugify, truncateWords } from '../text.js';
+import { plainLine, slugify, truncateWords, uniqueIgnoringCase } from '../text.js';
 import { parsePostDate } from '../time.js';
 import { splitFrontMatter } from './front-matter.js';
 import type { ContentProblem, Post } from './post.js';
@@ -99,8 +99,8 @@ function toPost(fields: z.infer<typeof frontMatterSchema>, date: Date, body: str
     title: plainLine(fields.title),
     date,
     author: plainLine(fields.author),
-    categories: unique(fields.categories.map(plainLine)),
-    tags: unique(fields.tags.map(plainLine)),
+    categories: uniqueIgnoringCase(fields.categories.map(plainLine)),
+    tags: uniqueIgnoringCase(fields.tags.map(plainLine)),
     excerpt: truncateWords(plainLine(fields.summary ?? firstParagraph(body)), EXCERPT_LENGTH),
     url: fields.url ?? new URL(encodeURIComponent(slug), context.siteUrl).href,
     draft: fields.draft,
@@ -152,9 +152,4 @@ function firstParagraph(markdown: string): string {
     // Markdown too deeply nested to parse: the first block as plain text will do for an excerpt.
     return source.split(/\n\s*\n/).find((block) => block.trim()) ?? '';
   }
-}
-
-function unique(values: string[]): string[] {
-  const seen = new Set<string>();
-  return values.filter((value) => value && !seen.has(value.toLowerCase()) && seen.add(value.toLowerCase()));
 }
