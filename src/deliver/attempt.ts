@@ -10,7 +10,8 @@ import type { SendOutcome, Transport } from '../transport/transport.js';
 /**
  * One attempt at one recipient: choose the segment, fill the personal gaps of the already-built
  * message (no render, no MIME build), and hand it to the transport (which signs it), whose
- * `beforeCommit` moves the ledger row to awaiting only while the subscriber is still active.
+ * `beforeCommit` moves the ledger row to awaiting only while the subscriber is still active
+ * (committed before the final dot, shared with the other connections' marks).
  */
 export interface AttemptDeps {
   store: Store;
@@ -27,7 +28,12 @@ export interface AttemptDeps {
 
 export type AttemptResult = SendOutcome | { status: 'nothing-to-send' };
 
-export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subscriber: Subscriber): Promise<AttemptResult> {
+/** Where the awaiting mark goes: the run's group commit (group-commit.ts). */
+export interface AwaitingLedger {
+  markAwaiting(subscriberId: number, messageId: string, at: Date): Promise<boolean>;
+}
+
+export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subscriber: Subscriber, ledger: AwaitingLedger): Promise<AttemptResult> {
   const choice = chooseSegment(edition, subscriber);
   if (!choice) return { status: 'nothing-to-send' };
   // A stored address with a line break, bracket or space (a hand-edited database) fails alone.
@@ -43,7 +49,7 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
     date: deps.now(),
   });
   let committing = false;
-  const beforeCommit = async () => (committing = await deps.store.markAwaiting(deps.worker, edition.number, subscriber.id, messageId, deps.now()));
+  const beforeCommit = async () => (committing = await ledger.markAwaiting(subscriber.id, messageId, deps.now()));
   try {
     const from = deps.sender.envelopeFrom?.(edition.number, subscriber.id) ?? deps.sender.from.address;
     return await deps.transport.send({ from, to: subscriber.email, messageId }, message, beforeCommit);

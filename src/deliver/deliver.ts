@@ -3,6 +3,7 @@ import type { DeliveryOutcome, Edition, Subscriber } from '../store/store.js';
 import type { SendOutcome } from '../transport/transport.js';
 import { attemptDelivery, type AttemptDeps } from './attempt.js';
 import { ClaimQueue } from './claims.js';
+import { GroupCommit } from './group-commit.js';
 import { backoffMs, DEFAULT_POLICY, type RetryPolicy } from './policy.js';
 
 /**
@@ -58,6 +59,8 @@ interface Run {
   policy: RetryPolicy;
   tally: Tally;
   queue: ClaimQueue;
+  /** Every ledger write of the run's messages, committed in groups. */
+  ledger: GroupCommit;
   retries: Job[];
   startedAt: number;
   consecutiveFailures: number;
@@ -68,19 +71,21 @@ interface Run {
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promise<Tally> {
+  const lanes = Math.max(1, deps.transport.concurrency * 2);
   const run: Run = {
     deps,
     edition,
     policy: deps.policy ?? DEFAULT_POLICY,
     tally: { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 },
     queue: new ClaimQueue(deps.store, deps.worker, edition.number, deps.now, deps.batchSize),
+    ledger: new GroupCommit(deps.store, deps.worker, edition.number, { eagerAt: lanes }),
     retries: [],
     startedAt: deps.now().getTime(),
     consecutiveFailures: 0,
     uncertainResults: 0,
   };
-  const lanes = Math.max(1, deps.transport.concurrency * 2);
   await Promise.all(Array.from({ length: lanes }, () => work(run)));
+  await run.ledger.flush();
   const released = await run.queue.stop();
   if (released > 0) run.tally.leftPending = released;
   // Retries still waiting are deferred in the ledger already; later runs take them up.
@@ -100,7 +105,7 @@ async function work(run: Run): Promise<void> {
     const job = await nextJob(run);
     if (!job) return;
     const started = performance.now();
-    const result = await attemptDelivery(run.deps, run.edition, job.subscriber);
+    const result = await attemptDelivery(run.deps, run.edition, job.subscriber, run.ledger);
     if (result.status !== 'nothing-to-send' && result.status !== 'aborted') run.deps.metrics?.sendDuration((performance.now() - started) / 1000);
     const recorded: Recorded = result.status === 'nothing-to-send' ? { status: 'skipped-nothing' } : result;
     await record(run, job, recorded);
@@ -168,7 +173,7 @@ async function record(run: Run, job: Job, outcome: Recorded): Promise<void> {
 
 /** A fenced write of this worker's row; false (and counted as refused) when the row is no longer ours. */
 async function write(run: Run, subscriberId: number, outcome: DeliveryOutcome, at: Date): Promise<boolean> {
-  if (await run.deps.store.finish(run.deps.worker, run.edition.number, subscriberId, outcome, at)) return true;
+  if (await run.ledger.finish(subscriberId, outcome, at)) return true;
   run.tally.refused = (run.tally.refused ?? 0) + 1;
   run.deps.logger.warn('delivery.refused', { edition: run.edition.number, subscriber: subscriberId, state: outcome.state, reason: 'the row is no longer claimed by this worker (declared dead)' });
   return false;
@@ -210,7 +215,7 @@ async function defer(run: Run, job: Job, response: string, at: Date): Promise<vo
 async function uncertain(run: Run, job: Job, response: string, at: Date): Promise<void> {
   const { deps, policy, edition, tally } = run;
   const plan = policy.uncertainResend ? retryPlan(run, job, at) : undefined;
-  const recorded = await deps.store.recordUncertain(deps.worker, edition.number, job.subscriber.id, response, plan?.at, at);
+  const recorded = await run.ledger.recordUncertain(job.subscriber.id, response, plan?.at, at);
   if (recorded === undefined) {
     tally.refused = (tally.refused ?? 0) + 1;
     deps.logger.warn('delivery.refused', { edition: edition.number, subscriber: job.subscriber.id, state: 'uncertain', reason: 'the row is no longer claimed by this worker (declared dead)' });

@@ -32,6 +32,16 @@ export interface DeliveryOutcome {
   retryAt?: Date;
 }
 
+/**
+ * One fenced write of a group commit (`recordBatch`), with the same rules and result as the
+ * single-row method of its kind: markAwaiting (boolean), finish (boolean), recordUncertain.
+ */
+export type LedgerWrite =
+  | { kind: 'awaiting'; subscriberId: number; messageId: string; at: Date }
+  | { kind: 'finish'; subscriberId: number; outcome: DeliveryOutcome; at: Date }
+  | { kind: 'uncertain'; subscriberId: number; reason: string; resendAt: Date | undefined; at: Date };
+export type LedgerWriteResult = boolean | 'deferred' | 'uncertain' | undefined;
+
 /** A delivery row a worker now owns (state sending), with its subscriber as read at claim time. */
 export interface Claim {
   edition: number;
@@ -68,6 +78,12 @@ export interface DeliveryStore {
    * the write was refused because the worker no longer owns the row.
    */
   recordUncertain(worker: string, edition: number, subscriberId: number, reason: string, resendAt: Date | undefined, now: Date): Promise<'deferred' | 'uncertain' | undefined>;
+  /**
+   * Several writes of one worker's rows in ONE transaction (one commit), in order; each fenced on
+   * its own exactly as its single-row method, so a write for a row another worker has taken
+   * changes nothing and reports false (or undefined). Results are in the order of `writes`.
+   */
+  recordBatch(worker: string, edition: number, writes: LedgerWrite[]): Promise<LedgerWriteResult[]>;
   /** A run that stops early hands back what it claimed but never tried: sending → pending (fenced). */
   release(worker: string, edition: number, subscriberIds: number[], now: Date): Promise<number>;
   /**

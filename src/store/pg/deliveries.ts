@@ -1,6 +1,6 @@
 import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
-import type { DeliveryState, DeliveryStore } from '../store.js';
-import type { Pg } from './db.js';
+import type { DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
+import type { Pg, Sql } from './db.js';
 
 /**
  * The delivery ledger as a work queue on PostgreSQL. A claim locks the first open rows that no
@@ -31,6 +31,87 @@ const CLAIM_BATCH = `UPDATE deliveries AS d SET
 
 const ACTIVE = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
 
+type Awaiting = Extract<LedgerWrite, { kind: 'awaiting' }>;
+type Finish = Extract<LedgerWrite, { kind: 'finish' }>;
+
+/** sending → awaiting for several rows in one statement; the ids whose write was allowed. */
+async function markAwaitingMany(sql: Sql, worker: string, edition: number, rows: Omit<Awaiting, 'kind'>[]): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const changed = await sql.rows<{ subscriber_id: number }>(
+    `UPDATE deliveries AS d SET state = 'awaiting', message_id = v.message_id, updated_at = v.at
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(subscriber_id, message_id, at)
+      WHERE d.edition = $4 AND d.subscriber_id = v.subscriber_id AND d.state = 'sending' AND d.worker_id = $5
+        AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
+        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $5)
+     RETURNING d.subscriber_id`,
+    [rows.map((r) => r.subscriberId), rows.map((r) => r.messageId), rows.map((r) => r.at.getTime()), edition, worker],
+  );
+  return new Set(changed.map((row) => row.subscriber_id));
+}
+
+/** Outcomes of several rows in one statement, fenced by owner; the ids whose write was allowed. */
+async function finishMany(sql: Sql, worker: string, edition: number, rows: Omit<Finish, 'kind'>[]): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const changed = await sql.rows<{ subscriber_id: number }>(
+    `UPDATE deliveries AS d SET state = v.state, last_error = v.error, retry_at = v.retry_at, updated_at = v.at,
+         worker_id = CASE WHEN v.state = 'deferred' THEN NULL ELSE d.worker_id END
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS v(subscriber_id, state, error, retry_at, at)
+      WHERE d.edition = $6 AND d.subscriber_id = v.subscriber_id AND d.state IN ('sending', 'awaiting') AND d.worker_id = $7
+     RETURNING d.subscriber_id`,
+    [
+      rows.map((r) => r.subscriberId),
+      rows.map((r) => r.outcome.state),
+      rows.map((r) => r.outcome.error ?? null),
+      rows.map((r) => r.outcome.retryAt?.getTime() ?? null),
+      rows.map((r) => r.at.getTime()),
+      edition,
+      worker,
+    ],
+  );
+  return new Set(changed.map((row) => row.subscriber_id));
+}
+
+async function recordUncertain(sql: Sql, worker: string, edition: number, id: number, reason: string, resendAt: Date | undefined, now: Date): Promise<'deferred' | 'uncertain' | undefined> {
+  const at = now.getTime();
+  if (resendAt) {
+    // The one resend: back to deferred, claimable again by any worker, the same Message-ID kept.
+    const resent = await sql.run(
+      `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $1, last_error = $2, retry_at = $3, updated_at = $4, worker_id = NULL
+       WHERE edition = $5 AND subscriber_id = $6 AND state IN ('sending', 'awaiting') AND worker_id = $7 AND resends = 0`,
+      [reason, `uncertain (${reason}); resent once with the same Message-ID`, resendAt.getTime(), at, edition, id, worker],
+    );
+    if (resent === 1) return 'deferred';
+  }
+  const kept = await sql.run(
+    `UPDATE deliveries SET state = 'uncertain', last_error = $1, retry_at = NULL, updated_at = $2
+     WHERE edition = $3 AND subscriber_id = $4 AND state IN ('sending', 'awaiting') AND worker_id = $5`,
+    [reason, at, edition, id, worker],
+  );
+  return kept === 1 ? 'uncertain' : undefined;
+}
+
+/**
+ * A group commit in one transaction: the awaiting marks in one statement, the outcomes in
+ * another, the rare uncertain ones row by row. The rows of one batch are distinct (each is one
+ * in-flight message); a batch naming a row twice is written row by row, in order, instead.
+ */
+async function recordBatch(sql: Sql, worker: string, edition: number, writes: LedgerWrite[]): Promise<LedgerWriteResult[]> {
+  if (new Set(writes.map((w) => w.subscriberId)).size < writes.length) {
+    const results: LedgerWriteResult[] = [];
+    for (const write of writes) results.push(...(await recordBatch(sql, worker, edition, [write])));
+    return results;
+  }
+  const marked = await markAwaitingMany(sql, worker, edition, writes.filter((w): w is Awaiting => w.kind === 'awaiting'));
+  const finished = await finishMany(sql, worker, edition, writes.filter((w): w is Finish => w.kind === 'finish'));
+  const results: LedgerWriteResult[] = [];
+  for (const write of writes) {
+    if (write.kind === 'awaiting') results.push(marked.has(write.subscriberId));
+    else if (write.kind === 'finish') results.push(finished.has(write.subscriberId));
+    else results.push(await recordUncertain(sql, worker, edition, write.subscriberId, write.reason, write.resendAt, write.at));
+  }
+  return results;
+}
+
 export function deliveryStore(db: Pg): DeliveryStore {
   return {
     async claimBatch(worker, { edition, limit }, now) {
@@ -50,40 +131,16 @@ export function deliveryStore(db: Pg): DeliveryStore {
       return ids.filter((id) => claimed.has(id));
     },
     async markAwaiting(worker, edition, id, messageId, now) {
-      const changed = await db.run(
-        `UPDATE deliveries SET state = 'awaiting', message_id = $1, updated_at = $2
-         WHERE edition = $3 AND subscriber_id = $4 AND state = 'sending' AND worker_id = $5 AND ${ACTIVE}
-           AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $5)`,
-        [messageId, now.getTime(), edition, id, worker],
-      );
-      return changed === 1;
+      return (await markAwaitingMany(db, worker, edition, [{ subscriberId: id, messageId, at: now }])).has(id);
     },
     async finish(worker, edition, id, outcome, now) {
-      const changed = await db.run(
-        `UPDATE deliveries SET state = $1, last_error = $2, retry_at = $3, updated_at = $4,
-           worker_id = CASE WHEN $1 = 'deferred' THEN NULL ELSE worker_id END
-         WHERE edition = $5 AND subscriber_id = $6 AND state IN ('sending', 'awaiting') AND worker_id = $7`,
-        [outcome.state, outcome.error ?? null, outcome.retryAt?.getTime() ?? null, now.getTime(), edition, id, worker],
-      );
-      return changed === 1;
+      return (await finishMany(db, worker, edition, [{ subscriberId: id, outcome, at: now }])).has(id);
     },
     async recordUncertain(worker, edition, id, reason, resendAt, now) {
-      const at = now.getTime();
-      if (resendAt) {
-        // The one resend: back to deferred, claimable again by any worker, the same Message-ID kept.
-        const resent = await db.run(
-          `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $1, last_error = $2, retry_at = $3, updated_at = $4, worker_id = NULL
-           WHERE edition = $5 AND subscriber_id = $6 AND state IN ('sending', 'awaiting') AND worker_id = $7 AND resends = 0`,
-          [reason, `uncertain (${reason}); resent once with the same Message-ID`, resendAt.getTime(), at, edition, id, worker],
-        );
-        if (resent === 1) return 'deferred';
-      }
-      const kept = await db.run(
-        `UPDATE deliveries SET state = 'uncertain', last_error = $1, retry_at = NULL, updated_at = $2
-         WHERE edition = $3 AND subscriber_id = $4 AND state IN ('sending', 'awaiting') AND worker_id = $5`,
-        [reason, at, edition, id, worker],
-      );
-      return kept === 1 ? 'uncertain' : undefined;
+      return recordUncertain(db, worker, edition, id, reason, resendAt, now);
+    },
+    async recordBatch(worker, edition, writes) {
+      return db.tx((sql) => recordBatch(sql, worker, edition, writes));
     },
     async release(worker, edition, ids, now) {
       return db.run(

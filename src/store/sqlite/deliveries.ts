@@ -1,5 +1,5 @@
 import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
-import type { DeliveryState, DeliveryStore } from '../store.js';
+import type { DeliveryOutcome, DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Db } from './open.js';
 
 /**
@@ -55,6 +55,27 @@ export function deliveryStore(db: Db): DeliveryStore {
   const releaseSome = db.transaction((worker: string, edition: number, ids: number[], now: number) =>
     ids.reduce((n, id) => n + releaseOne.run({ worker, edition, id, now }).changes, 0),
   );
+  const markAwaiting = (worker: string, edition: number, id: number, messageId: string, now: Date) =>
+    awaiting.run({ worker, edition, id, messageId, now: now.getTime() }).changes === 1;
+  const finishOne = (worker: string, edition: number, id: number, outcome: DeliveryOutcome, now: Date) =>
+    finish.run({ worker, edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() }).changes === 1;
+  const recordUncertain = (worker: string, edition: number, id: number, reason: string, resendAt: Date | undefined, now: Date) => {
+    const at = now.getTime();
+    if (resendAt) {
+      const error = `uncertain (${reason}); resent once with the same Message-ID`;
+      if (resendOnce.run({ worker, edition, id, reason, error, retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred' as const;
+    }
+    const done = finish.run({ worker, edition, id, state: 'uncertain', error: reason, retryAt: null, now: at }).changes === 1;
+    return done ? ('uncertain' as const) : undefined;
+  };
+  // A group commit: the same fenced statements, one transaction, so one commit for the lot.
+  const recordBatch = db.transaction((worker: string, edition: number, writes: LedgerWrite[]): LedgerWriteResult[] =>
+    writes.map((write) => {
+      if (write.kind === 'awaiting') return markAwaiting(worker, edition, write.subscriberId, write.messageId, write.at);
+      if (write.kind === 'finish') return finishOne(worker, edition, write.subscriberId, write.outcome, write.at);
+      return recordUncertain(worker, edition, write.subscriberId, write.reason, write.resendAt, write.at);
+    }),
+  );
   return {
     async claimBatch(worker, { edition, limit }, now) {
       return claimWith(
@@ -66,20 +87,16 @@ export function deliveryStore(db: Db): DeliveryStore {
       return claimSome.immediate(worker, edition, ids, now.getTime());
     },
     async markAwaiting(worker, edition, id, messageId, now) {
-      return awaiting.run({ worker, edition, id, messageId, now: now.getTime() }).changes === 1;
+      return markAwaiting(worker, edition, id, messageId, now);
     },
     async finish(worker, edition, id, outcome, now) {
-      const params = { worker, edition, id, state: outcome.state, error: outcome.error ?? null, retryAt: outcome.retryAt?.getTime() ?? null, now: now.getTime() };
-      return finish.run(params).changes === 1;
+      return finishOne(worker, edition, id, outcome, now);
     },
     async recordUncertain(worker, edition, id, reason, resendAt, now) {
-      const at = now.getTime();
-      if (resendAt) {
-        const error = `uncertain (${reason}); resent once with the same Message-ID`;
-        if (resendOnce.run({ worker, edition, id, reason, error, retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred';
-      }
-      const done = finish.run({ worker, edition, id, state: 'uncertain', error: reason, retryAt: null, now: at }).changes === 1;
-      return done ? 'uncertain' : undefined;
+      return recordUncertain(worker, edition, id, reason, resendAt, now);
+    },
+    async recordBatch(worker, edition, writes) {
+      return recordBatch.immediate(worker, edition, writes);
     },
     async release(worker, edition, ids, now) {
       return releaseSome.immediate(worker, edition, ids, now.getTime());
