@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { isKnownCrlf, knownCrlf } from './line-endings.js';
 
 /**
  * DKIM (RFC 6376) for every finished message: rsa-sha256 or ed25519-sha256 (RFC 8463), relaxed
@@ -71,7 +72,8 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
       const signedData = Buffer.from([...names.map((name) => relaxedHeader(headers.get(name) ?? '')), relaxedHeader(unsigned).replace(/\r\n$/, '')].join(''), 'utf8');
       const signature = await signData(algorithm, signedData, options.privateKey);
       const folded = signature.toString('base64').replace(/.{1,72}/g, (chunk, offset: number) => (offset === 0 ? chunk : `\r\n\t${chunk}`));
-      return Buffer.concat([Buffer.from(`${unsigned}${folded}\r\n`), message]);
+      const signed = Buffer.concat([Buffer.from(`${unsigned}${folded}\r\n`), message]);
+      return isKnownCrlf(message) ? knownCrlf(signed) : signed;
     },
   };
 }

@@ -4,8 +4,25 @@
  * that slipped in (a hand-written template, say) without copying a message that has none.
  */
 export function normalizeLineEndings(message: Buffer): Buffer {
-  if (!hasBareLineEnd(message)) return message;
-  return Buffer.from(message.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
+  if (crlfOnly.has(message)) return message;
+  if (!hasBareLineEnd(message)) return knownCrlf(message);
+  return knownCrlf(Buffer.from(message.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1'));
+}
+
+/**
+ * Messages whose line ends are known to be CRLF only: built so (message.ts), or checked once.
+ * The signing step and the SMTP client each used to scan every message again.
+ */
+const crlfOnly = new WeakSet<Buffer>();
+
+/** Declares that `message` has CRLF line ends only (it must: callers build it so), and returns it. */
+export function knownCrlf(message: Buffer): Buffer {
+  crlfOnly.add(message);
+  return message;
+}
+
+export function isKnownCrlf(message: Buffer): boolean {
+  return crlfOnly.has(message);
 }
 
 function hasBareLineEnd(message: Buffer): boolean {

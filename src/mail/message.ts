@@ -4,6 +4,7 @@ import { fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } 
 import { escapeHtml } from '../text.js';
 import type { Mailbox } from './address.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from './headers.js';
+import { knownCrlf } from './line-endings.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
 
 /**
@@ -72,7 +73,8 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
     if (Buffer.isBuffer(piece)) chunks.push(piece);
     else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field]), SOFT_BREAK);
   }
-  return Buffer.concat(chunks);
+  // Headers are folded with CRLF and refuse line breaks; every body piece is quoted-printable.
+  return knownCrlf(Buffer.concat(chunks));
 }
 
 export function newBoundary(prefix: string): string {

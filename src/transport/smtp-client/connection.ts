@@ -44,6 +44,8 @@ export class SmtpConnection {
   usable = true;
   /** Counts every write, so a message can tell whether anything was written after its final dot. */
   writes = 0;
+  private awaitedReplies = 0;
+  private replyDeadline: NodeJS.Timeout | undefined;
 
   private constructor(
     private socket: net.Socket,
@@ -80,13 +82,30 @@ export class SmtpConnection {
 
   /**
    * The next reply. The socket's idle timeout catches a silent server; this deadline also catches
-   * one that trickles a byte at a time and so never falls silent.
+   * one that trickles a byte at a time and so never falls silent. One timer per connection,
+   * restarted as replies come, serves every read at the usual limit.
    */
   read(timeoutMs = this.timeoutMs): Promise<SmtpReply> {
-    const reply = this.reader.read();
-    const deadline = setTimeout(() => this.socket.destroy(new Error(`no complete reply from the server within ${timeoutMs / 1000} s`)), timeoutMs);
-    return reply.finally(() => clearTimeout(deadline));
+    if (timeoutMs !== this.timeoutMs) {
+      const deadline = setTimeout(() => this.socket.destroy(noReplyWithin(timeoutMs)), timeoutMs);
+      return this.reader.read().finally(() => clearTimeout(deadline));
+    }
+    this.awaitedReplies += 1;
+    if (this.replyDeadline) this.replyDeadline.refresh();
+    else this.replyDeadline = setTimeout(() => this.awaitedReplies > 0 && this.socket.destroy(noReplyWithin(this.timeoutMs)), this.timeoutMs).unref();
+    return this.reader.read().then(this.replied, this.notReplied);
   }
+
+  private readonly replied = (reply: SmtpReply): SmtpReply => {
+    this.awaitedReplies -= 1;
+    if (this.awaitedReplies > 0) this.replyDeadline?.refresh();
+    return reply;
+  };
+
+  private readonly notReplied = (error: unknown): never => {
+    this.awaitedReplies -= 1;
+    throw error;
+  };
 
   write(data: string | Buffer, done?: (error: Error | null | undefined) => void): void {
     if (this.socket.destroyed) {
@@ -97,13 +116,18 @@ export class SmtpConnection {
     this.socket.write(data, done);
   }
 
-  /** Several chunks in one system call; `done` runs after the last one was handed to the network. */
+  /**
+   * Several chunks in one system call; `done` runs after the last one was handed to the network.
+   * The socket stays corked until the microtasks of this turn have run, so the commands of the
+   * next message (written by whoever takes the session over at once) leave in the same call.
+   */
   writeAll(chunks: Buffer[], done: (error: Error | null | undefined) => void): void {
     if (this.socket.destroyed) return done(new Error('the connection is closed'));
     this.writes += 1;
-    this.socket.cork();
-    chunks.forEach((chunk, index) => this.socket.write(chunk, index === chunks.length - 1 ? done : undefined));
-    this.socket.uncork();
+    const socket = this.socket;
+    socket.cork();
+    for (let index = 0; index < chunks.length; index += 1) socket.write(chunks[index]!, index === chunks.length - 1 ? done : undefined);
+    process.nextTick(() => socket.uncork());
   }
 
   async command(line: string, timeoutMs?: number): Promise<SmtpReply> {
@@ -124,6 +148,7 @@ export class SmtpConnection {
 
   destroy(): void {
     this.usable = false;
+    clearTimeout(this.replyDeadline);
     this.reader.fail('closed by the client');
     this.socket.destroy();
   }
@@ -211,6 +236,10 @@ export class SmtpConnection {
     if (reply.code >= 500) throw new SmtpSetupError('auth', describeReply(reply), reply);
     if (reply.code !== 235) throw new SmtpSetupError('refused', `the server refused the login for now: ${describeReply(reply)}`, reply);
   }
+}
+
+function noReplyWithin(timeoutMs: number): Error {
+  return new Error(`no complete reply from the server within ${timeoutMs / 1000} s`);
 }
 
 export function defaultClientName(): string {
