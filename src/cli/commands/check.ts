@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { createApp, type App } from '../../app.js';
 import type { Config } from '../../config.js';
 import { isDigestError } from '../../errors.js';
@@ -9,6 +9,8 @@ import { silentLogger } from '../../logger.js';
 import { formatProblem, type Post } from '../../posts/post.js';
 import { renderDigest } from '../../render/render-digest.js';
 import { buildViewModel } from '../../render/view-model.js';
+import { checkDatabaseFile } from '../../store/sqlite/open.js';
+import { DATABASE_FILE } from '../../store/sqlite/index.js';
 import type { CommandContext } from '../command.js';
 
 /**
@@ -22,6 +24,7 @@ export async function check({ out, loadConfig }: CommandContext): Promise<number
   // A dry-run app: feeds are fetched into an in-memory copy of the database, nothing is recorded.
   const app = await createApp(config, { dryRun: true, logger: silentLogger });
   try {
+    const databaseErrors = checkDatabase(config, out);
     const { posts, problems, feedReports } = await gatherPosts(app, { refresh: true });
     const errors = problems.filter((p) => p.severity === 'error');
     const byFileAndLine = [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
@@ -30,7 +33,7 @@ export async function check({ out, loadConfig }: CommandContext): Promise<number
     const badFiles = new Set(errors.map((p) => p.file)).size;
     out(`Posts: ${posts.length} valid, ${badFiles} with errors${errors.length > badFiles ? ` (${errors.length} problems)` : ''}`);
     const templateErrors = await checkTemplates(app, posts, out);
-    const failed = keyErrors + errors.length + templateErrors;
+    const failed = keyErrors + databaseErrors + errors.length + templateErrors;
     out(failed === 0 ? 'Everything is ready to send.' : `${failed} problem${failed === 1 ? '' : 's'} found: fix them and run digest check again.`);
     return failed === 0 ? 0 : 1;
   } finally {
@@ -45,6 +48,19 @@ function printFeeds(reports: FeedReport[], out: (line: string) => void): void {
   for (const report of reports) for (const problem of report.itemProblems) out(`warning: feed "${report.name}": ${problem}`);
   const read = reports.filter((r) => r.result !== 'error').length;
   out(`Feeds: ${read} of ${reports.length} read, ${reports.reduce((sum, r) => sum + r.items, 0)} items kept`);
+}
+
+/** SQLite's quick_check of every page (other commands only check the file is whole, to start fast). */
+function checkDatabase(config: Config, out: (line: string) => void): number {
+  if (config.databaseUrl) return 0;
+  const file = join(config.dataDir, DATABASE_FILE);
+  const result = checkDatabaseFile(file);
+  if (result === 'ok') {
+    out('Database: ok');
+    return 0;
+  }
+  out(`error: the database ${file} is damaged (${result.slice(0, 500)}): restore it from a backup (digest backup makes one)`);
+  return 1;
 }
 
 /** Loads the DKIM key as a send would, so a missing or non-PEM file is found before sending. */
