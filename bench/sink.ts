@@ -3,7 +3,8 @@ import net from 'node:net';
 /**
  * A minimal fast SMTP sink for the benchmark, run as its own process so it does not take the
  * sender's CPU: accepts everything (PIPELINING, 8BITMIME, SMTPUTF8), counts messages, keeps
- * nothing. Prints `port <n>` on stdout once listening; on SIGTERM prints `messages <n>`.
+ * nothing. Prints `port <n>` on stdout once listening, `first <epoch ms>` when the first message's
+ * final dot arrives (the time to the first message), and on SIGTERM `messages <n>`.
  * SINK_LATENCY_MS holds each message's final reply that long, as a provider that limits every
  * connection does (replies stay in order, so one connection carries at most 1000/latency msg/s).
  */
@@ -55,6 +56,7 @@ const server = net.createServer((socket) => {
         tail = Buffer.alloc(0);
         inData = false;
         messages += 1;
+        if (messages === 1) process.stdout.write(`first ${Date.now()}\n`);
         if (LATENCY_MS > 0) {
           if (out) reply(out, 0);
           out = '';
