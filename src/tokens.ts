@@ -40,7 +40,23 @@ export function tokenSigner(secret: string): TokenSigner {
 
 /** PUBLIC_URL/<purpose>/<token>: the web page that takes this purpose's token. */
 export function signedLink(signer: TokenSigner, publicUrl: string, purpose: Exclude<TokenPurpose, 'form'>, subscriberId: number, expiresAt?: Date): string {
-  return new URL(`${purpose}/${signer.sign(purpose, subscriberId, expiresAt)}`, publicUrl).href;
+  return `${linkBase(publicUrl, purpose)}${signer.sign(purpose, subscriberId, expiresAt)}`;
+}
+
+/**
+ * `new URL('<purpose>/', PUBLIC_URL).href`, resolved once per base instead of once per message: a
+ * token is only letters, digits, "-", "_" and ".", which URL resolution leaves as they are.
+ */
+const linkBases = new Map<string, string>();
+function linkBase(publicUrl: string, purpose: string): string {
+  const key = `${purpose} ${publicUrl}`;
+  let base = linkBases.get(key);
+  if (base === undefined) {
+    base = new URL(`${purpose}/`, publicUrl).href;
+    if (linkBases.size > 100) linkBases.clear();
+    linkBases.set(key, base);
+  }
+  return base;
 }
 
 /** The personal links in every email, built from PUBLIC_URL. */

@@ -1,4 +1,4 @@
-import { chooseSegment, type segmentCache } from '../edition/segments.js';
+import type { segmentCache } from '../edition/segments.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { deliveryMessageId, personalize, type SenderInfo } from '../mail/message.js';
@@ -34,7 +34,7 @@ export interface AwaitingLedger {
 }
 
 export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subscriber: Subscriber, ledger: AwaitingLedger): Promise<AttemptResult> {
-  const choice = chooseSegment(edition, subscriber);
+  const choice = deps.segments.choose(subscriber);
   if (!choice) return { status: 'nothing-to-send' };
   // A stored address with a line break, bracket or space (a hand-edited database) fails alone.
   if (/[\u0000-\u0020\u007f<>,;"()\\]/.test(subscriber.email)) {

@@ -51,7 +51,17 @@ export function segmentCache(deps: SegmentDeps, edition: Edition) {
     if (!saved) await deps.store.saveSegment(edition.number, { key: choice.key, slugs: choice.posts.map((p) => p.slug), ...rendered });
     return compileMessage(rendered, deps.sender);
   };
+  // Many readers share one set of topics: the choice is made once per set.
+  const choices = new Map<string, SegmentChoice | undefined>();
   return {
+    /** chooseSegment, remembered for each distinct pair of topic lists. */
+    choose(subscriber: Pick<Subscriber, 'categories'> & Partial<Pick<Subscriber, 'excludedCategories'>>): SegmentChoice | undefined {
+      const key = JSON.stringify([subscriber.categories, subscriber.excludedCategories ?? []]);
+      if (choices.has(key)) return choices.get(key);
+      const choice = chooseSegment(edition, subscriber);
+      if (choices.size < 10_000) choices.set(key, choice);
+      return choice;
+    },
     /** The compiled message for this selection, rendered at most once per run. */
     get(choice: SegmentChoice): Promise<MessageTemplate> {
       let template = cache.get(choice.key);
