@@ -10,7 +10,8 @@ import { REPO } from './workspace.js';
 /**
  * `npm run bench -- --workers 1,2,4 --latency-ms 20`: several workers on PostgreSQL (workers-bench.ts).
  *
- * `npm run bench [-- --count 20000 --connections 5 --e2e-count 10000 --rss-count 100000 --skip baseline,dkim,rss,import]`
+ * `npm run bench [-- --count 20000 --connections 5 --receiver node|smtp-sink --e2e-count 10000 --rss-count 100000
+ *   --import-rows 1000000 --skip baseline,dkim,e2e,first,rss,import]`
  *
  * One run prints every figure of the send path (docs/performance.md explains them):
  *   1. in-process sends (product without and with DKIM RSA-2048, the nodemailer sendMail baseline)
@@ -63,7 +64,7 @@ interface Receiver {
   stop(): void;
 }
 
-async function startReceiver(receiver: 'node' | 'smtp-sink'): Promise<Receiver> {
+async function startReceiver(receiver: string): Promise<Receiver> {
   if (receiver === 'smtp-sink') {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn('smtp-sink', ['-u', 'nobody', `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' });
@@ -102,7 +103,7 @@ const summary: string[] = [];
 
 /** 1. In-process sends into the node sink. */
 async function inProcess(): Promise<void> {
-  const sink = await startReceiver('node');
+  const sink = await startReceiver(values.receiver);
   try {
     const rows: [string, Figures | undefined][] = [];
     rows.push([`product, ${count} messages`, await child('bench/run-product.ts', count, sink.port)]);
@@ -112,7 +113,7 @@ async function inProcess(): Promise<void> {
     const dkimCount = Number(values['dkim-count'] ?? Math.min(count, 10000));
     const dkim = skip.has('dkim') ? undefined : await child('bench/run-product.ts', dkimCount, sink.port, ['dkim']);
     rows.push([`product with DKIM (RSA-2048), ${dkimCount} messages`, dkim]);
-    out(`In process, into a node sink (its own process), ${connections} connections:`);
+    out(`In process, into ${values.receiver === 'smtp-sink' ? "Postfix's smtp-sink" : 'a node sink (its own process)'}, ${connections} connections:`);
     out('| run | msg/s | CPU ms/msg | peak RSS MB |\n|---|---:|---:|---:|');
     for (const [label, f] of rows) out(`| ${label} | ${fmt(f?.perSecond)} | ${fmt(f?.cpuMsPerMessage, 2)} | ${fmt(f?.peakRssMb)} |`);
     const product = rows[0]![1]!;

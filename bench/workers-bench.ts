@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { prepareEdition } from '../src/pipeline.js';
 import { startEmbeddedPostgres } from '../tests/support/postgres-server.js';
+import { CLI } from './end-to-end.js';
 import { benchWorkspace, REPO } from './workspace.js';
 
 /**
@@ -90,7 +91,7 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
     await client.connect();
     const scalar = async (sql: string) => Number((await client.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
     for (let i = 0; i < workers; i += 1) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [...CLI, 'worker'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'ignore', 'inherit'] });
       child.once('exit', (code, signal) => (code || signal) && process.stderr.write(`a worker exited (${code ?? signal})\n`));
       children.push(child);
     }
