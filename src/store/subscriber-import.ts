@@ -10,8 +10,10 @@ import { subscriberParams } from './rows.js';
  */
 export const IMPORT_COLUMNS = 'email, seq, name, categories, excluded_categories, cadence, status, name_given, categories_given, excluded_given, cadence_given, status_given';
 
+/** `seq` is the row's place in the file: on SQLite the table's rowid (INTEGER), so reading in file order needs no sort. */
 export function importTableSql(flag: 'INTEGER' | 'BOOLEAN'): string {
-  return `CREATE TEMP TABLE import_rows (email TEXT PRIMARY KEY, seq BIGINT NOT NULL, name TEXT NOT NULL, categories TEXT NOT NULL,
+  const seq = flag === 'INTEGER' ? 'INTEGER' : 'BIGINT';
+  return `CREATE TEMP TABLE import_rows (seq ${seq} PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, categories TEXT NOT NULL,
     excluded_categories TEXT NOT NULL, cadence TEXT NOT NULL, status TEXT NOT NULL, name_given ${flag} NOT NULL, categories_given ${flag} NOT NULL,
     excluded_given ${flag} NOT NULL, cadence_given ${flag} NOT NULL, status_given ${flag} NOT NULL)`;
 }
