@@ -36,6 +36,19 @@ function generated(rows: number, badLine?: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Every 7th reader's name spans two lines, so physical lines run ahead of records; the bad row comes after `bad` readers. */
+function multiline(rows: number, bad: number): { text: string; badLine: number } {
+  const lines = ['email,name'];
+  let physical = 1;
+  let badLine = 0;
+  for (let i = 0; i < rows; i += 1) {
+    if (i === bad) (badLine = physical + 1), lines.push('nobody-at-example.org,Bad');
+    else lines.push(i % 7 === 0 ? `reader${i}@example.org,"Reader\r\n${i}"` : `reader${i}@example.org,Reader ${i}`);
+    physical += i % 7 === 0 && i !== bad ? 2 : 1;
+  }
+  return { text: `${lines.join('\r\n')}\r\n`, badLine };
+}
+
 describe.each(STORE_KINDS)('%s: importing a CSV file', (kind) => {
   it('50,000 rows with a bad one near the end: its line is named, every other row written once', async () => {
     const store = await stores.open(kind);
@@ -55,6 +68,16 @@ describe.each(STORE_KINDS)('%s: importing a CSV file', (kind) => {
     expect(counts).toMatchObject({ rows: 2, added: 2 });
     expect(await store.findSubscriber('ada@example.org')).toMatchObject({ name: 'Ada Lovelace' });
     expect(await store.findSubscriber('bob@example.org')).toMatchObject({ categories: ['Trade', 'Sanctions'] });
+  });
+
+  it('40,000 rows, thousands of quoted line breaks across the file\'s chunks: a bad row near the end is named by its physical line', async () => {
+    const store = await stores.open(kind);
+    const { text, badLine } = multiline(40_000, 39_990);
+    const { counts, rejected } = await importText(store, text);
+    expect(rejected).toEqual([`${badLine}: email "nobody-at-example.org" must contain exactly one @ with a name before it`]);
+    expect(badLine).toBeGreaterThan(39_990 + 5_000);
+    expect(counts).toMatchObject({ rows: 39_999, added: 39_999 });
+    expect(await store.findSubscriber('reader39997@example.org')).toMatchObject({ name: 'Reader 39997' });
   });
 
   it('a quote never closed, thousands of rows from the end: the rows before it are written, the rest named as unread', async () => {
