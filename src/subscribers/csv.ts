@@ -53,15 +53,22 @@ export class SubscriberCsvReader {
     return [{ line: record.line, row: names.includes('excluded') ? { ...row, excludedCategories: splitCategories(cell('excluded')) } : row }];
   }
 
+  /** After the last record: an empty file has no header either. */
+  end(): CsvItem[] {
+    return this.names || this.refused ? [] : this.refuse();
+  }
+
   private readHeader(record: CsvRecord): CsvItem[] {
     const names = record.unclosed === undefined ? record.cells.map((c) => c.trim().toLowerCase()) : [];
-    if (!names.includes('email')) {
-      this.refused = true;
-      return [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }];
-    }
+    if (!names.includes('email')) return this.refuse();
     this.names = names;
     const unknown = names.filter((n) => !(COLUMNS as readonly string[]).includes(n));
     return unknown.map((n) => ({ line: 1, reason: `unknown column "${n}" (known: ${COLUMNS.join(', ')})` }));
+  }
+
+  private refuse(): CsvItem[] {
+    this.refused = true;
+    return [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }];
   }
 }
 
@@ -70,7 +77,7 @@ export function parseSubscriberCsv(text: string, options: CsvOptions = {}): CsvI
   const reader = new SubscriberCsvReader(options);
   const byEmail = new Map<string, SubscriberInput>();
   const invalid: CsvImport['invalid'] = [];
-  for (const item of csvRecords(text).flatMap((record) => reader.read(record))) {
+  for (const item of [...csvRecords(text).flatMap((record) => reader.read(record)), ...reader.end()]) {
     if ('row' in item) byEmail.set(item.row.email, item.row);
     else invalid.push(item);
   }

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { ImportCounts, Store, SubscriberInput } from '../store/store.js';
 import { csvRecordBatches } from './csv-records.js';
-import { SubscriberCsvReader, type CsvOptions } from './csv.js';
+import { SubscriberCsvReader, type CsvItem, type CsvOptions } from './csv.js';
 
 export interface ImportOutcome extends ImportCounts {
   rejected: number;
@@ -23,16 +23,18 @@ export async function importSubscriberFile(store: Pick<Store, 'importSubscribers
   const handle = await openCsv(file);
   const reader = new SubscriberCsvReader(options);
   let rejected = 0;
+  const rowsOf = (items: CsvItem[]): SubscriberInput[] => {
+    const rows: SubscriberInput[] = [];
+    for (const item of items) {
+      if ('row' in item) rows.push(item.row);
+      else (rejected += 1), options.reject(item.line, item.reason);
+    }
+    return rows;
+  };
   async function* batches(): AsyncGenerator<SubscriberInput[]> {
     try {
-      for await (const records of csvRecordBatches(handle.createReadStream({ encoding: 'utf8' }))) {
-        const rows: SubscriberInput[] = [];
-        for (const item of records.flatMap((record) => reader.read(record))) {
-          if ('row' in item) rows.push(item.row);
-          else (rejected += 1), options.reject(item.line, item.reason);
-        }
-        yield rows;
-      }
+      for await (const records of csvRecordBatches(handle.createReadStream({ encoding: 'utf8' }))) yield rowsOf(records.flatMap((record) => reader.read(record)));
+      yield rowsOf(reader.end());
     } catch (error) {
       throw unreadable(file, error);
     }
