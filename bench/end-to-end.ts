@@ -6,7 +6,8 @@ import { benchWorkspace, REPO, seedSubscribers } from './workspace.js';
 
 /**
  * The product as a user runs it: `digest send` in a process of its own, timed from spawn to exit,
- * with its peak RSS and CPU read from /proc while it runs (Linux; elsewhere they are missing).
+ * with its peak RSS (written at exit by the peak-rss.mjs preload) and its CPU (read from /proc
+ * while it runs: Linux; elsewhere it is missing).
  */
 
 /** How the CLI is started. The only line to change when the CLI is run from compiled JavaScript. */
@@ -26,31 +27,31 @@ export const hasCommand = (name: string) => spawnSync('sh', ['-c', `command -v $
 /** Runs the CLI; `stop` (when given) resolves to end it early with SIGTERM. */
 export function runCli(args: string[], env: Record<string, string>, stop?: Promise<unknown>): Promise<CliRun> {
   const started = performance.now();
+  const rssFile = join(mkdtempSync(join(tmpdir(), 'digest-rss-')), 'peak-rss');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', './bench/peak-rss.mjs', ...CLI, ...args], { cwd: REPO, env: { ...process.env, ...env, PEAK_RSS_FILE: rssFile }, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
-    let last: { peakRssMb: number; cpuMs: number } | undefined;
-    const poll = setInterval(() => (last = procUsage(child.pid) ?? last), 50);
+    let cpuMs: number | undefined;
+    const poll = setInterval(() => (cpuMs = cpuOf(child.pid) ?? cpuMs), 50);
     void stop?.then(() => child.kill('SIGTERM'));
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('exit', (code) => {
       clearInterval(poll);
-      resolve({ seconds: (performance.now() - started) / 1000, code, stdout, ...last });
+      const peakRssMb = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) : undefined;
+      rmSync(join(rssFile, '..'), { recursive: true, force: true });
+      resolve({ seconds: (performance.now() - started) / 1000, code, stdout, ...(peakRssMb ? { peakRssMb } : {}), ...(cpuMs ? { cpuMs } : {}) });
     });
   });
 }
 
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** VmHWM (the kernel's own peak RSS) and utime + stime of a live process, from /proc. */
-function procUsage(pid: number | undefined): { peakRssMb: number; cpuMs: number } | undefined {
+/** utime + stime of a live process, from /proc. */
+function cpuOf(pid: number | undefined): number | undefined {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(hwm) ? { peakRssMb: hwm / 1024, cpuMs: (ticks * 1000) / CLOCK_TICKS } : undefined;
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../tests/support/postgres-server.js';
+import { CLI } from './end-to-end.js';
 import { benchWorkspace, REPO } from './workspace.js';
 
 /**
@@ -22,7 +23,7 @@ export async function importBench(rows: number, options: { databaseUrl?: string 
     writeCsv(csv, rows);
     const rssFile = join(ws.dir, 'peak-rss');
     const started = performance.now();
-    const { code, output } = await run(['--import', 'tsx', '--import', './bench/peak-rss.mjs', 'src/cli.ts', 'subscribers', 'import', csv], { ...ws.env, PEAK_RSS_FILE: rssFile });
+    const { code, output } = await run(['--import', './bench/peak-rss.mjs', ...CLI, 'subscribers', 'import', csv], { ...ws.env, PEAK_RSS_FILE: rssFile });
     const seconds = (performance.now() - started) / 1000;
     const imported = Number(/Imported (\d+) rows/.exec(output)?.[1]);
     if (code !== 0 || imported !== rows) throw new Error(`the import ended with code ${code} and ${imported} rows of ${rows}:\n${output}`);

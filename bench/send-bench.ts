@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { importBench } from './import-bench.js';
 import { hasCommand, runCli, sampleMessage, seededWorkspace, sentOf, smtpSource } from './end-to-end.js';
 import { REPO } from './workspace.js';
 
@@ -21,7 +22,7 @@ import { REPO } from './workspace.js';
  *      connections into the same `smtp-sink`, without and with DKIM;
  *   3. the time from process start to the first message on the wire (the node sink notes it);
  *   4. the peak RSS of a `digest send` to 100,000 subscribers;
- *   5. the import figures (bench/import-bench.ts), when that file is there.
+ *   5. the time and peak RSS of `subscribers import` of 1,000,000 rows (bench/import-bench.ts).
  */
 if (process.argv.includes('--workers')) {
   const { workersBench } = await import('./workers-bench.js');
@@ -195,13 +196,8 @@ async function peakRss(n: number): Promise<void> {
   }
 }
 
-/** 5. The streaming import (bench/import-bench.ts exports importBench(rows) → { rows, seconds, peakRssMb }). */
+/** 5. The streaming import (bench/import-bench.ts). */
 async function importFigures(rows: number): Promise<void> {
-  if (!existsSync(join(REPO, 'bench', 'import-bench.ts'))) {
-    summary.push('import: – (bench/import-bench.ts is not there yet)');
-    return;
-  }
-  const { importBench } = (await import('./import-bench.js' as string)) as { importBench(rows: number): Promise<{ rows: number; seconds: number; peakRssMb: number }> };
   const figures = await importBench(rows);
   out(`\n\`subscribers import\` of ${figures.rows} rows: ${fmt(figures.seconds, 1)} s, peak RSS ${fmt(figures.peakRssMb)} MB`);
   summary.push(`import of ${figures.rows} rows: ${fmt(figures.seconds, 1)} s, peak RSS ${fmt(figures.peakRssMb)} MB (target < 300 MB)`);
