@@ -78,7 +78,7 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
     policy: deps.policy ?? DEFAULT_POLICY,
     tally: { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 },
     queue: new ClaimQueue(deps.store, deps.worker, edition.number, deps.now, deps.batchSize),
-    ledger: new GroupCommit(deps.store, deps.worker, edition.number, { eagerAt: lanes }),
+    ledger: new GroupCommit(deps.store, deps.worker, edition.number, { eagerAt: lanes, outcomeDelayMs: 2 }),
     retries: [],
     startedAt: deps.now().getTime(),
     consecutiveFailures: 0,

@@ -16,7 +16,11 @@ import type { DeliveryOutcome, DeliveryStore, LedgerWrite, LedgerWriteResult } f
  * once under UNCERTAIN_RESEND=once). A message is never recorded sent before its reply.
  */
 export interface GroupCommitOptions {
-  /** Longest wait of an outcome for a mark to share a commit with. */
+  /**
+   * Longest wait of an outcome for a mark to share a commit with (default 2 ms). Short: a lane
+   * waits for its outcome's commit before its next message, and sessions handed over meanwhile
+   * stay idle in the pool when every other lane waits too (20 ms measured slower).
+   */
   outcomeDelayMs?: number;
   /** Outcomes waiting at which to commit without waiting (the number of delivery lanes). */
   eagerAt?: number;
@@ -68,7 +72,7 @@ export class GroupCommit {
     return new Promise<LedgerWriteResult>((resolve, reject) => {
       this.queue.push({ write, resolve, reject });
       if (urgent || this.queue.length >= (this.options.eagerAt ?? 1)) this.commitSoon();
-      else this.timer ??= setTimeout(() => this.commitSoon(), this.options.outcomeDelayMs ?? 20);
+      else this.timer ??= setTimeout(() => this.commitSoon(), this.options.outcomeDelayMs ?? 2);
     });
   }
 
