@@ -8,7 +8,7 @@ import { startWorkerSession, type WorkerSession } from './session.js';
 
 /**
  * One delivery run over an edition, from the ledger's point of view: take back what dead workers
- * left (sending → pending, awaiting → uncertain), settle rows that can no longer be sent
+ * left (sending → pending, awaiting → resent once or uncertain), settle rows that can no longer be sent
  * (subscriber gone, retry age exceeded), deliver claimed batches alongside any other workers,
  * then complete the edition if no row is left open (the store lets only one caller do that).
  */
@@ -33,7 +33,7 @@ export interface DeliveryRunResult {
   tally: Tally;
   recovered: { requeued: number; uncertain: number };
   complete: boolean;
-  /** Deliveries marked uncertain (possibly received, never resent automatically), up to 100. */
+  /** Deliveries left uncertain (possibly received; resent once already, or not by policy), up to 100. */
   uncertain: Delivery[];
   /** Deliveries of the edition left deferred, and the earliest time a later run retries one. */
   deferred: { count: number; earliestRetry: Date | null };
@@ -51,6 +51,7 @@ export function workerSessionFor(app: App): Promise<WorkerSession> {
     now: app.now,
     heartbeatSeconds: app.config.workerHeartbeatSeconds,
     deadAfterSeconds: app.config.workerDeadAfterSeconds,
+    uncertainResend: app.config.uncertainResend === 'once',
   });
 }
 

@@ -172,6 +172,9 @@ export function stateCounts(rows: { state: DeliveryState; n: number }[]): Record
 /** The last-error text of rows whose worker died after committing the message. */
 export const INTERRUPTED_AFTER_COMMIT = 'interrupted after the message was committed, before the server answered';
 
+/** The note on a row put up for its one resend after an uncertain attempt. */
+export const resendNote = (reason: string) => `uncertain (${reason}); resent once with the same Message-ID`;
+
 export interface SegmentRow {
   key: string;
   slugs: string;
