@@ -7,6 +7,7 @@ import { StoreError } from '../../src/errors.js';
 import { startWebServer } from '../../src/web/server.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { captureStderr } from '../support/stderr.js';
 import { createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
 
 /**
@@ -163,17 +164,6 @@ describe('every command on PostgreSQL', () => {
     }
   });
 });
-
-async function captureStderr<T>(work: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const original = process.stderr.write.bind(process.stderr);
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { result: await work(), stderr };
-  } finally {
-    process.stderr.write = original;
-  }
-}
 
 /** `digest preview --port 0` as its own process: its printed lines, its URL, and a stop that returns the exit code. */
 async function previewProcess(ws: Workspace): Promise<{ url: string; output: string; stop(): Promise<number | null> }> {
