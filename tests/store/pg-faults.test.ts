@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { StoreError } from '../../src/errors.js';
 import { prepareEdition } from '../../src/pipeline.js';
+import { openPostgresStore } from '../../src/store/pg/index.js';
 import { query } from '../support/postgres.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../support/postgres-server.js';
 import { startScriptedServer, type ScriptedServer, type ScriptOptions } from '../support/scripted-smtp.js';
@@ -98,6 +101,34 @@ describe('the PostgreSQL server restarts in the middle of a send', () => {
     expect(states.filter((r) => r.state === 'sent')).toHaveLength(2);
     await recoversCompletely(url, READERS);
   }, 120_000);
+});
+
+describe('a connection ended while it waits for another preparer', () => {
+  it('the prepare lock: one line naming what to check, not a raw driver error; nothing prepared', async () => {
+    const url = await newDatabase();
+    const store = await openPostgresStore(url, { poolSize: 2 });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(7310002)');
+      let prepared = false;
+      const waiting = store.withPrepareLock(async () => (prepared = true)).catch((error: unknown) => error);
+      let waiter: number | undefined;
+      while (waiter === undefined) {
+        const [row] = await query<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`);
+        waiter = row?.pid;
+      }
+      await query(url, 'SELECT pg_terminate_backend($1)', [waiter]);
+      const error = (await waiting) as StoreError;
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error.message).toMatch(/^The database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+ could not be used \(the connection to the server was lost \(.*\)\)\. .*Check that PostgreSQL is up \(it may have restarted\) and reachable, then run the command again\.$/);
+      expect(error.message).not.toContain('\n');
+      expect(prepared).toBe(false);
+    } finally {
+      await holder.end();
+      await store.close();
+    }
+  });
 });
 
 const MOUNT = `/tmp/digest-pg-full-disk-${process.pid}`;

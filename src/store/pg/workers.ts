@@ -1,6 +1,7 @@
 import { INTERRUPTED_AFTER_COMMIT, resendNote } from '../rows.js';
 import type { WorkerStatus, WorkerStore } from '../store.js';
 import type { Pg } from './db.js';
+import { toPgStoreError } from './guard.js';
 import { WORK_CHANNEL } from './editions.js';
 
 interface WorkerRow {
@@ -90,7 +91,10 @@ export function workerStore(db: Pg): WorkerStore {
       client.on('notification', onNotification);
       // A lost LISTEN connection only costs promptness: the worker's poll still finds the work.
       client.on('error', () => undefined);
-      await client.query(`LISTEN ${WORK_CHANNEL}`);
+      await client.query(`LISTEN ${WORK_CHANNEL}`).catch((error: unknown) => {
+        client.release(true);
+        return Promise.reject(toPgStoreError(error, db.where));
+      });
       return async () => {
         client.off('notification', onNotification);
         await client.query(`UNLISTEN ${WORK_CHANNEL}`).catch(() => undefined);
