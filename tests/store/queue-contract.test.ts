@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
+import { query } from '../support/postgres.js';
 import { addReaders, newEdition, STORE_KINDS, useStores } from './stores.js';
 
 /**
@@ -110,6 +111,23 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(await store.recordUncertain('b', 1, id, 'no reply again', new Date(later.getTime() + 60_000), later)).toBe('uncertain');
     expect(await store.listDeliveries(1, ['uncertain'])).toMatchObject([{ subscriberId: id, resends: 1, lastError: 'no reply again', firstUncertain: 'no reply after the dot' }]);
     expect(await store.completeEdition(1, later)).toBe(true);
+  });
+
+  it.runIf(kind === 'postgres')('a reader removed between the claim and the read of its subscriber row: the row is skipped, not left claimed', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3, ['a']);
+    const vanishing = (await store.findSubscriber('r001@example.org'))!.id;
+    // The removal lands inside the claim statement itself, the narrowest place the race can hit.
+    await query(stores.url(), `CREATE FUNCTION vanish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM subscribers WHERE id = NEW.subscriber_id; RETURN NEW; END $$;
+      CREATE TRIGGER vanish AFTER UPDATE ON deliveries FOR EACH ROW WHEN (NEW.state = 'sending' AND NEW.subscriber_id = ${vanishing}) EXECUTE FUNCTION vanish()`);
+    try {
+      const claimed = await store.claimBatch('a', { limit: 5 }, T);
+      expect(claimed.map((c) => c.subscriber.email)).toEqual(['r000@example.org', 'r002@example.org']);
+      expect(await store.listDeliveries(1, ['skipped'])).toMatchObject([{ subscriberId: vanishing, lastError: 'no longer subscribed' }]);
+      expect(await store.countDeliveries(1)).toMatchObject({ sending: 2, skipped: 1, pending: 0 });
+    } finally {
+      await query(stores.url(), 'DROP TRIGGER vanish ON deliveries; DROP FUNCTION vanish()');
+    }
   });
 
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {

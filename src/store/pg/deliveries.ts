@@ -37,6 +37,13 @@ export function deliveryStore(db: Pg): DeliveryStore {
       return claimWith(
         () => db.rows<TouchedRow>(CLAIM_BATCH, [worker, now.getTime(), edition ?? null, limit]),
         (ids) => db.rows<SubscriberRow>('SELECT * FROM subscribers WHERE id = ANY($1::bigint[])', [ids]),
+        (rows) =>
+          db.run(
+            `UPDATE deliveries SET state = 'skipped', last_error = 'no longer subscribed', updated_at = $1
+             FROM unnest($2::int[], $3::bigint[]) AS g (edition, subscriber_id)
+             WHERE deliveries.edition = g.edition AND deliveries.subscriber_id = g.subscriber_id AND state = 'sending' AND worker_id = $4`,
+            [now.getTime(), rows.map((r) => r.edition), rows.map((r) => r.subscriber_id), worker],
+          ),
       );
     },
     async claim(worker, edition, ids, now) {

@@ -57,9 +57,13 @@ export function deliveryStore(db: Db): DeliveryStore {
   );
   return {
     async claimBatch(worker, { edition, limit }, now) {
+      const at = now.getTime();
       return claimWith(
-        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: now.getTime() }) as TouchedRow[]).immediate(),
+        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: at }) as TouchedRow[]).immediate(),
         async (ids) => subscribersOf.all(JSON.stringify(ids)) as SubscriberRow[],
+        async (rows) => {
+          for (const row of rows) finish.run({ worker, edition: row.edition, id: row.subscriber_id, state: 'skipped', error: 'no longer subscribed', retryAt: null, now: at });
+        },
       );
     },
     async claim(worker, edition, ids, now) {
