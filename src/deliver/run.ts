@@ -65,8 +65,9 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
     const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
     app.metrics.queueDepth(counts.pending + counts.sending + counts.awaiting + counts.deferred);
     if (complete && (await app.store.completeEdition(edition.number, app.now()))) app.logger.info('edition.completed', { edition: edition.number, worker: session.id() });
-    const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
-    const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
+    const uncertain = counts.uncertain > 0 ? await app.store.listDeliveries(edition.number, ['uncertain'], { limit: 100 }) : [];
+    const [soonest] = counts.deferred > 0 ? await app.store.listDeliveries(edition.number, ['deferred'], { limit: 1, soonestRetry: true }) : [];
+    const deferred = { count: counts.deferred, earliestRetry: soonest?.retryAt ?? null };
     // A worker's pass over an edition it found nothing to claim in is not worth a line.
     if (!options.session || tally.claimed) app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
     return { tally, recovered, complete, uncertain, deferred, totals: counts };
@@ -148,9 +149,4 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function earliestRetry(deliveries: Delivery[]): Date | null {
-  const times = deliveries.flatMap((d) => (d.retryAt ? [d.retryAt.getTime()] : []));
-  return times.length ? new Date(Math.min(...times)) : null;
 }

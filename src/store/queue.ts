@@ -76,7 +76,11 @@ export interface DeliveryStore {
    */
   settleOpen(edition: number, now: Date, options: { giveUp: boolean }): Promise<{ skipped: number; gaveUp: number }>;
   countDeliveries(edition: number): Promise<Record<DeliveryState, number>>;
-  listDeliveries(edition: number, states: DeliveryState[]): Promise<Delivery[]>;
+  /**
+   * Deliveries in these states, by subscriber (or, with `soonestRetry`, earliest retry first),
+   * at most `limit` of them: a report reads a few rows, never a whole list of millions.
+   */
+  listDeliveries(edition: number, states: DeliveryState[], options?: { limit?: number; soonestRetry?: boolean }): Promise<Delivery[]>;
 }
 
 export interface WorkerInfo {

@@ -130,6 +130,20 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     }
   });
 
+  it('lists a few rows without reading the rest: at most `limit`, by subscriber or soonest retry first', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 5, ['a']);
+    const claims = await store.claimBatch('a', { limit: 4 }, T);
+    const at = (minutes: number) => new Date(T.getTime() + minutes * 60_000);
+    for (const [i, minutes] of [30, 10, 20].entries()) await store.finish('a', 1, claims[i]!.subscriber.id, { state: 'deferred', error: '451', retryAt: at(minutes) }, T);
+    await store.finish('a', 1, claims[3]!.subscriber.id, { state: 'deferred', error: '451' }, T);
+    const ids = claims.map((c) => c.subscriber.id);
+    expect((await store.listDeliveries(1, ['deferred'], { limit: 2 })).map((d) => d.subscriberId)).toEqual(ids.slice(0, 2));
+    expect((await store.listDeliveries(1, ['deferred'], { soonestRetry: true })).map((d) => d.subscriberId)).toEqual([ids[1], ids[2], ids[0], ids[3]]);
+    expect(await store.listDeliveries(1, ['deferred'], { limit: 1, soonestRetry: true })).toMatchObject([{ subscriberId: ids[1], retryAt: at(10) }]);
+    expect(await store.listDeliveries(1, ['deferred', 'pending'])).toHaveLength(5);
+  });
+
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 3, ['a']);

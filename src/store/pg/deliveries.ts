@@ -119,8 +119,9 @@ export function deliveryStore(db: Pg): DeliveryStore {
     async countDeliveries(edition) {
       return stateCounts(await db.rows<{ state: DeliveryState; n: number }>('SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1 GROUP BY state', [edition]));
     },
-    async listDeliveries(edition, states) {
-      const rows = await db.rows<DeliveryRow>('SELECT * FROM deliveries WHERE edition = $1 AND state = ANY($2::text[]) ORDER BY subscriber_id', [edition, states]);
+    async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
+      const order = soonestRetry ? 'retry_at NULLS LAST, subscriber_id' : 'subscriber_id';
+      const rows = await db.rows<DeliveryRow>(`SELECT * FROM deliveries WHERE edition = $1 AND state = ANY($2::text[]) ORDER BY ${order} LIMIT $3`, [edition, states, limit ?? null]);
       return rows.map(toDelivery);
     },
   };
