@@ -55,7 +55,8 @@ export function ensureBuilt() {
   }
   withBuildLock(() => {
     if (!newerThanBuild()) return; // another process built it while this one waited
-    process.stderr.write(`digest: ${relative(ROOT, changed)} changed since the last build; building dist/ (npm run build)…\n`);
+    const why = existsSync(STAMP) ? `${relative(ROOT, changed)} changed since the last build` : 'dist/ has not been built yet';
+    process.stderr.write(`digest: ${why}; building dist/ (npm run build)…\n`);
     build();
   });
 }
@@ -156,7 +157,9 @@ function withBuildLock(work) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
-    build();
+    // A tree built elsewhere and installed with --omit=dev: `prepare` has nothing to do.
+    if (!typescriptCompiler() && !newerThanBuild()) process.stderr.write('build: dist/ is up to date (TypeScript is not installed here; nothing to compile).\n');
+    else build();
   } catch (error) {
     process.stderr.write(`build: ${error.message}\n`);
     process.exitCode = 1;
