@@ -36,6 +36,15 @@ export interface SubscriberInput {
 /** A sign-up's choices kept aside until its confirmation link is used. */
 export type PendingChoices = Pick<SubscriberInput, 'name' | 'categories' | 'cadence'>;
 
+/** What an import did: distinct addresses read, and the topics they chose (first seen first). */
+export interface ImportCounts {
+  rows: number;
+  added: number;
+  updated: number;
+  unchanged: number;
+  topics: string[];
+}
+
 export interface SubscriberFilter {
   status?: SubscriberStatus;
   category?: string;
@@ -44,6 +53,12 @@ export interface SubscriberFilter {
 export interface SubscriberStore {
   /** Inserts or updates by address, all rows in one transaction. */
   upsertSubscribers(rows: SubscriberInput[], now: Date): Promise<{ added: number; updated: number }>;
+  /**
+   * A CSV import: gathers the batches in a temporary table (a later row for an address replaces an
+   * earlier one), then writes the rows that change something in one transaction. Memory stays
+   * flat however many rows come; if the batches fail, nothing is written.
+   */
+  importSubscribers(batches: AsyncIterable<SubscriberInput[]>, now: Date): Promise<ImportCounts>;
   findSubscriber(email: string): Promise<Subscriber | undefined>;
   getSubscriber(id: number): Promise<Subscriber | undefined>;
   /** Pages through the list in id order, so memory stays flat however long it is. */

@@ -2,12 +2,11 @@ import { enabledCadences, type Config } from '../config.js';
 import { UsageError } from '../errors.js';
 import { collectPosts } from '../posts/collect.js';
 import type { Cadence } from '../render/view-model.js';
-import type { Store, Subscriber, SubscriberInput } from '../store/store.js';
 
 /**
  * Checks on the choices an operator records for subscribers (`subscribers add`, CSV import):
- * a cadence must have a schedule, topics should be ones the posts use, and a row that changes
- * nothing is counted as unchanged rather than updated.
+ * a cadence must have a schedule, and topics should be ones the posts use. (A CSV row that changes
+ * nothing is counted as unchanged by the store's import, src/store/subscriber-import.ts.)
  */
 const SCHEDULE_VARIABLE: Partial<Record<Cadence, { variable: string; example: string }>> = {
   daily: { variable: 'DIGEST_DAILY_SCHEDULE', example: '"0 7 * * *"' },
@@ -37,26 +36,4 @@ export async function unknownTopicsWarning(config: Pick<Config, 'postsDir' | 'ti
   if (unknown.length === 0) return undefined;
   const list = [...known.values()].sort((a, b) => a.localeCompare(b));
   return `Warning: no post uses the topic${unknown.length === 1 ? '' : 's'} ${unknown.map((t) => `"${t}"`).join(', ')}, so nothing matches it yet (known topics: ${list.join(', ') || 'none'}).`;
-}
-
-/** Splits rows into those that would change something (or are new) and the count of unchanged ones. */
-export async function changedRows(store: Store, rows: SubscriberInput[]): Promise<{ changed: SubscriberInput[]; unchanged: number }> {
-  const changed: SubscriberInput[] = [];
-  for (const row of rows) {
-    const existing = await store.findSubscriber(row.email);
-    if (!existing || differs(existing, row)) changed.push(row);
-  }
-  return { changed, unchanged: rows.length - changed.length };
-}
-
-function differs(existing: Subscriber, row: SubscriberInput): boolean {
-  const list = (values: string[] | undefined) => JSON.stringify(values ?? []);
-  const current = existing as Subscriber & { excludedCategories?: string[] };
-  return (
-    (row.name !== undefined && row.name !== existing.name) ||
-    (row.categories !== undefined && list(row.categories) !== list(existing.categories)) ||
-    (row.excludedCategories !== undefined && list(row.excludedCategories) !== list(current.excludedCategories)) ||
-    (row.cadence !== undefined && row.cadence !== existing.cadence) ||
-    (row.status !== undefined && row.status !== existing.status)
-  );
 }

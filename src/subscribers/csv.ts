@@ -2,6 +2,7 @@ import { checkAddress } from '../mail/address.js';
 import { CADENCES, type Cadence } from '../render/view-model.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type Subscriber, type SubscriberInput, type SubscriberStatus } from '../store/store.js';
 import { plainLine } from '../text.js';
+import { csvRecords, type CsvRecord } from './csv-records.js';
 
 /**
  * Subscriber CSV: header row `email,name,categories` with optional `cadence`, `status` and
@@ -20,37 +21,67 @@ export interface CsvOptions {
   cadenceProblem?: (cadence: Cadence) => string | undefined;
 }
 
-export function parseSubscriberCsv(text: string, options: CsvOptions = {}): CsvImport {
-  const { records, unclosed } = parseCsv(text.replace(/^\uFEFF/, ''));
-  // A quote never closed swallows every row after it into one cell: refuse that row, say why.
-  const swallowed = unclosed === undefined ? undefined : records.pop();
-  const header = records.shift();
-  if (!header || !header.cells.map((c) => c.trim().toLowerCase()).includes('email')) {
-    return { rows: [], invalid: [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }] };
-  }
-  const names = header.cells.map((c) => c.trim().toLowerCase());
-  const unknown = names.filter((n) => !(COLUMNS as readonly string[]).includes(n));
-  const invalid = unknown.map((n) => ({ line: 1, reason: `unknown column "${n}" (known: ${COLUMNS.join(', ')})` }));
-  if (swallowed) invalid.push({ line: swallowed.line, reason: `a quote opened in this row is never closed (unclosed quote starting on line ${unclosed}), so no row from here on was read: close the quote` });
-  const byEmail = new Map<string, SubscriberInput>();
-  for (const record of records) {
-    if (record.broken) {
-      invalid.push({ line: record.line, reason: record.broken });
-      continue;
-    }
-    if (record.cells.every((c) => c.trim() === '')) continue;
+/** One record's outcome: a row to import, or the reason it cannot be (both with the record's line). */
+export type CsvItem = { line: number; row: SubscriberInput } | { line: number; reason: string };
+
+/**
+ * Reads records one at a time (the first is the header), so a file of any length streams through:
+ * each record becomes a row or a rejection naming its line. Rows are not de-duplicated here; a later
+ * row for the same address wins wherever they are gathered.
+ */
+export class SubscriberCsvReader {
+  private names: string[] | undefined;
+  /** Set when the header is unusable: nothing after it can be read. */
+  private refused = false;
+
+  constructor(private readonly options: CsvOptions = {}) {}
+
+  read(record: CsvRecord): CsvItem[] {
+    if (this.refused) return [];
+    if (!this.names) return this.readHeader(record);
+    // A quote never closed swallows every row after it into one cell: refuse that row, say why.
+    if (record.unclosed !== undefined) return [{ line: record.line, reason: `a quote opened in this row is never closed (unclosed quote starting on line ${record.unclosed}), so no row from here on was read: close the quote` }];
+    if (record.broken) return [{ line: record.line, reason: record.broken }];
+    if (record.cells.every((c) => c.trim() === '')) return [];
+    const names = this.names;
+    if (record.cells.length > names.length) return [{ line: record.line, reason: `has ${record.cells.length} cells but the header has ${names.length}: quote cells that contain a comma, e.g. "Doe, Jane"` }];
     // Export prefixes a ' to cells a spreadsheet would run as formulas; take it off again here.
     const cell = (name: string) => (record.cells[names.indexOf(name)]?.trim() ?? '').replace(/^'(?=[=+\-@])/, '');
-    if (record.cells.length > names.length) {
-      invalid.push({ line: record.line, reason: `has ${record.cells.length} cells but the header has ${names.length}: quote cells that contain a comma, e.g. "Doe, Jane"` });
-      continue;
-    }
-    const row = toInput(cell, options);
-    if ('reason' in row) invalid.push({ line: record.line, reason: row.reason });
+    const row = toInput(cell, this.options);
+    if ('reason' in row) return [{ line: record.line, reason: row.reason }];
     // `excluded`: stopped topics (`;`-separated); without the column, a row leaves them as they are.
-    else byEmail.set(row.email, names.includes('excluded') ? { ...row, excludedCategories: splitCategories(cell('excluded')) } : row); // a later row for the same address (any case) wins
+    return [{ line: record.line, row: names.includes('excluded') ? { ...row, excludedCategories: splitCategories(cell('excluded')) } : row }];
   }
-  return { rows: [...byEmail.values()], invalid: invalid.sort((a, b) => a.line - b.line) };
+
+  /** After the last record: an empty file has no header either. */
+  end(): CsvItem[] {
+    return this.names || this.refused ? [] : this.refuse();
+  }
+
+  private readHeader(record: CsvRecord): CsvItem[] {
+    const names = record.unclosed === undefined ? record.cells.map((c) => c.trim().toLowerCase()) : [];
+    if (!names.includes('email')) return this.refuse();
+    this.names = names;
+    const unknown = names.filter((n) => !(COLUMNS as readonly string[]).includes(n));
+    return unknown.map((n) => ({ line: 1, reason: `unknown column "${n}" (known: ${COLUMNS.join(', ')})` }));
+  }
+
+  private refuse(): CsvItem[] {
+    this.refused = true;
+    return [{ line: 1, reason: 'the first row must be a header naming the columns, e.g. email,name,categories' }];
+  }
+}
+
+/** A whole (small) file at once: the rows, a later row for the same address (any case) winning, and the rejections. */
+export function parseSubscriberCsv(text: string, options: CsvOptions = {}): CsvImport {
+  const reader = new SubscriberCsvReader(options);
+  const byEmail = new Map<string, SubscriberInput>();
+  const invalid: CsvImport['invalid'] = [];
+  for (const item of [...csvRecords(text).flatMap((record) => reader.read(record)), ...reader.end()]) {
+    if ('row' in item) byEmail.set(item.row.email, item.row);
+    else invalid.push(item);
+  }
+  return { rows: [...byEmail.values()], invalid };
 }
 
 function toInput(cell: (name: string) => string, options: CsvOptions): SubscriberInput | { reason: string } {
@@ -93,39 +124,4 @@ export function csvCell(value: string): string {
   // A leading = + - @ would run as a formula in a spreadsheet; quote-and-prefix defuses it.
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\n\r']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-type CsvRecord = { line: number; cells: string[]; broken?: string };
-
-/**
- * RFC 4180 records with the line each starts on; `unclosed`: the line of a quote the text ends inside. A
- * quote that spans a line break and then "closes" mid-cell (`"Bob` … `,"Carol"`) was never meant
- * to be closed: that row is marked broken and reading resumes on the line after the quote.
- */
-function parseCsv(text: string): { records: CsvRecord[]; unclosed: number | undefined } {
-  const records: CsvRecord[] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let start = 1;
-  let quote = { index: 0, line: 1 };
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), (i += 1);
-      else if (c === '"' && line > quote.line && !/^[,\r\n]?$/.test(text[i + 1] ?? '')) {
-        records.push({ line: start, cells: [], broken: `unclosed quote starting on line ${quote.line}: close it, or double a quote inside a cell ("")` });
-        (i = text.indexOf('\n', quote.index)), (quoted = false), (cells = []), (cell = ''), (line = quote.line + 1), (start = line);
-      } else if (c === '"') quoted = false;
-      else (cell += c), c === '\n' && (line += 1);
-    } else if (c === '"' && cell === '') (quoted = true), (quote = { index: i, line });
-    else if (c === ',') cells.push(cell), (cell = '');
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i += 1;
-      cells.push(cell), records.push({ line: start, cells }), (cells = []), (cell = ''), (line += 1), (start = line);
-    } else cell += c;
-  }
-  if (cell !== '' || cells.length || quoted) cells.push(cell), records.push({ line: start, cells });
-  return { records, unclosed: quoted ? quote.line : undefined };
 }

@@ -50,6 +50,7 @@ const cases: { name: string; csv: string; code: number; says: string[]; listed: 
   { name: 'a name over 100 characters is rejected', csv: `email,name\nada@example.org,${'n'.repeat(101)}\n`, code: 1, says: ['in.csv:2: name is longer than 100 characters'], listed: ['0 subscribers'] },
   { name: 'an unknown column is reported, known ones still read', csv: 'email,name,password\nada@example.org,Ada,hunter2\n', code: 1, says: ['in.csv:1: unknown column "password"'], listed: ['ada@example.org'] },
   { name: 'no header row', csv: 'ada@example.org,Ada\n', code: 1, says: ['in.csv:1: the first row must be a header'], listed: ['0 subscribers'] },
+  { name: 'an empty file', csv: '', code: 1, says: ['in.csv:1: the first row must be a header', '1 rejected'], listed: ['0 subscribers'] },
   { name: 'a bad cadence and a bad status are named', csv: 'email,cadence,status\na@example.org,hourly,\nb@example.org,,root\n', code: 1, says: ['in.csv:2: cadence "hourly"', 'in.csv:3: status "root"'], listed: ['0 subscribers'] },
   { name: 'a BOM and CRLF line endings are fine', csv: '\uFEFFemail,name\r\nada@example.org,Ada\r\nbob@example.org,Bob\r\n', code: 0, says: ['2 added'], listed: ['2 subscribers'] },
 ];

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { createApp, type App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
-import { parseSubscriberCsv, splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
-import { changedRows, requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
+import { splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
+import { importSubscriberFile } from '../../subscribers/import.js';
+import { requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
 import { subscriberStats } from '../../subscribers/stats.js';
 import { plainLine } from '../../text.js';
 import { stringOption, type CommandContext } from '../command.js';
@@ -45,14 +45,16 @@ export const add = withApp(async (app, { args, options, out }) => {
 
 export const importCsv = withApp(async (app, { args, out }) => {
   const file = args[0] ?? '';
-  const { rows, invalid } = parseSubscriberCsv(await readCsv(file), { cadenceProblem: (cadence) => unscheduledCadence(app.config, cadence) });
-  for (const bad of invalid) out(`${file}:${bad.line}: ${bad.reason}`);
-  const { changed, unchanged } = await changedRows(app.store, rows);
-  const { added, updated } = await app.store.upsertSubscribers(changed, app.now());
-  out(`Imported ${rows.length} rows from ${file}: ${added} added, ${updated} updated, ${unchanged ? `${unchanged} unchanged, ` : ''}${invalid.length} rejected.`);
-  const warning = await unknownTopicsWarning(app.config, rows.flatMap((row) => row.categories ?? []));
+  const counts = await importSubscriberFile(app.store, file, {
+    now: app.now(),
+    cadenceProblem: (cadence) => unscheduledCadence(app.config, cadence),
+    reject: (line, reason) => out(`${file}:${line}: ${reason}`),
+  });
+  const { rows, added, updated, unchanged, rejected } = counts;
+  out(`Imported ${rows} rows from ${file}: ${added} added, ${updated} updated, ${unchanged ? `${unchanged} unchanged, ` : ''}${rejected} rejected.`);
+  const warning = await unknownTopicsWarning(app.config, counts.topics);
   if (warning) out(warning);
-  return invalid.length > 0 ? 1 : 0;
+  return rejected > 0 ? 1 : 0;
 });
 
 export const list = withApp(async (app, { options, out }) => {
@@ -90,18 +92,6 @@ export const remove = withApp(async (app, { args, out }) => {
   out(removed ? `Removed ${address}.` : `${address} is not on the list.`);
   return removed ? 0 : 1;
 });
-
-/** The CSV file's text; a missing file or a folder is a usage problem, named with its path. */
-async function readCsv(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError('CSV_MISSING', `${file} does not exist: check the path of the CSV file to import`);
-    if (code === 'EISDIR') throw new UsageError('CSV_MISSING', `${file} is a folder: name the CSV file inside it, e.g. ${file.replace(/\/$/, '')}/subscribers.csv`);
-    throw new UsageError('CSV_UNREADABLE', `${file} cannot be read (${code ?? (error as Error).message}): check the file's permissions`);
-  }
-}
 
 /** The EMAIL argument, normalised by the one address rule. */
 function addressArgument(value: string | undefined): string {

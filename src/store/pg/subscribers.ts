@@ -1,5 +1,6 @@
 import { parsePending, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
-import type { SubscriberStatus, SubscriberStore } from '../store.js';
+import { DROP_UNCHANGED, IMPORT_COLUMNS, IMPORT_REPLACE, importTableSql, importValues, insertNewSql, updateExistingSql } from '../subscriber-import.js';
+import type { SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
 import type { Pg, Sql } from './db.js';
 
 const PAGE = 500;
@@ -26,6 +27,46 @@ const PAGE_QUERY = `SELECT * FROM subscribers WHERE id > $1 AND ($2::text IS NUL
     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(excluded_categories::jsonb) v WHERE lower(v) = lower($3))))
   ORDER BY id LIMIT ${PAGE}`;
 
+/** A batch staged in one statement, a column per array. */
+const STAGE = `INSERT INTO import_rows (${IMPORT_COLUMNS})
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::bool[], $10::bool[], $11::bool[], $12::bool[])
+  ${IMPORT_REPLACE}`;
+
+const IMPORT_TOPICS = `SELECT t.topic FROM import_rows i, jsonb_array_elements_text(i.categories::jsonb) WITH ORDINALITY AS t(topic, n)
+  GROUP BY t.topic ORDER BY min(i.seq * 1000000 + t.n)`;
+
+/** One statement may not name an address twice: the batch's later row for it wins, in the earlier one's place. */
+function stageColumns(rows: SubscriberInput[], firstSeq: number): unknown[][] {
+  const byEmail = new Map<string, ReturnType<typeof importValues>>();
+  rows.forEach((row, i) => {
+    const values = importValues(row, firstSeq + i);
+    const earlier = byEmail.get(row.email);
+    byEmail.set(row.email, earlier ? [values[0], earlier[1], ...values.slice(2)] as typeof values : values);
+  });
+  const columns: unknown[][] = IMPORT_COLUMNS.split(', ').map(() => []);
+  for (const values of byEmail.values()) values.forEach((value, c) => columns[c]!.push(value));
+  return columns;
+}
+
+async function importAll(sql: Sql, batches: AsyncIterable<SubscriberInput[]>, now: number) {
+  await sql.run('DROP TABLE IF EXISTS pg_temp.import_rows');
+  await sql.run(`${importTableSql('BOOLEAN')} ON COMMIT DROP`);
+  let seq = 1;
+  for await (const rows of batches) {
+    if (rows.length) await sql.run(STAGE, stageColumns(rows, seq));
+    seq += rows.length;
+  }
+  const [count] = await sql.rows<{ n: number }>('SELECT count(*)::int AS n FROM import_rows');
+  const topics = (await sql.rows<{ topic: string }>(IMPORT_TOPICS)).map((r) => r.topic);
+  await sql.run('LOCK TABLE subscribers IN SHARE ROW EXCLUSIVE MODE');
+  await sql.run(DROP_UNCHANGED);
+  const updated = await sql.run(updateExistingSql('$1::bigint'), [now]);
+  const added = await sql.run(insertNewSql('$1::bigint'), [now]);
+  await sql.run('DROP TABLE import_rows');
+  const rows = count?.n ?? 0;
+  return { rows, added, updated, unchanged: rows - added - updated, topics };
+}
+
 async function one(sql: Sql, text: string, values: unknown[]): Promise<SubscriberRow | undefined> {
   return (await sql.rows<SubscriberRow>(text, values))[0];
 }
@@ -43,6 +84,9 @@ export function subscriberStore(db: Pg): SubscriberStore {
         }
         return { added, updated: rows.length - added };
       });
+    },
+    async importSubscribers(batches, now) {
+      return db.tx((sql) => importAll(sql, batches, now.getTime()));
     },
     async findSubscriber(email) {
       const row = await one(db, 'SELECT * FROM subscribers WHERE email = $1', [email]);
