@@ -48,6 +48,10 @@ export class StoreError extends DigestError {
   readonly kind = 'StoreError';
 }
 
+/** What a store failure in the middle of the work leaves, said the same way by both stores. */
+export const STORE_STOPPED =
+  'The work stopped here: what was recorded is kept, and a message the server may have taken without it being recorded is resent at most once, with the same Message-ID (not at all with UNCERTAIN_RESEND=never).';
+
 export class UsageError extends DigestError {
   readonly kind = 'UsageError';
 }

@@ -63,6 +63,8 @@ interface Run {
   consecutiveFailures: number;
   /** Uncertain results so far in this run, resent or not. */
   uncertainResults: number;
+  /** The first error a lane threw (the ledger could not be written): the other lanes stop. */
+  failure?: { error: unknown };
 }
 
 const sleepReal = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -80,7 +82,13 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
     uncertainResults: 0,
   };
   const lanes = Math.max(1, deps.transport.concurrency * 2);
-  await Promise.all(Array.from({ length: lanes }, () => work(run)));
+  // A lane that throws stops the others, and the run ends only when none is still sending: a
+  // message on the wire is finished and recorded, not cut off by the caller closing up.
+  await Promise.all(Array.from({ length: lanes }, () => work(run).catch((error: unknown) => void (run.failure ??= { error }))));
+  if (run.failure) {
+    await run.queue.stop().catch(() => 0);
+    throw run.failure.error;
+  }
   const released = await run.queue.stop();
   if (released > 0) run.tally.leftPending = released;
   // Retries still waiting are deferred in the ledger already; later runs take them up.
@@ -91,7 +99,7 @@ export async function deliverEdition(deps: DeliverDeps, edition: Edition): Promi
 }
 
 function stopping(run: Run): boolean {
-  return run.tally.stopped !== undefined || run.deps.signal?.aborted === true;
+  return run.tally.stopped !== undefined || run.failure !== undefined || run.deps.signal?.aborted === true;
 }
 
 async function work(run: Run): Promise<void> {

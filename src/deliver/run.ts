@@ -8,7 +8,7 @@ import { startWorkerSession, type WorkerSession } from './session.js';
 
 /**
  * One delivery run over an edition, from the ledger's point of view: take back what dead workers
- * left (sending → pending, awaiting → uncertain), settle rows that can no longer be sent
+ * left (sending → pending, awaiting → resent once or uncertain), settle rows that can no longer be sent
  * (subscriber gone, retry age exceeded), deliver claimed batches alongside any other workers,
  * then complete the edition if no row is left open (the store lets only one caller do that).
  */
@@ -33,7 +33,7 @@ export interface DeliveryRunResult {
   tally: Tally;
   recovered: { requeued: number; uncertain: number };
   complete: boolean;
-  /** Deliveries marked uncertain (possibly received, never resent automatically), up to 100. */
+  /** Deliveries left uncertain (possibly received; resent once already, or not by policy), up to 100. */
   uncertain: Delivery[];
   /** Deliveries of the edition left deferred, and the earliest time a later run retries one. */
   deferred: { count: number; earliestRetry: Date | null };
@@ -51,6 +51,7 @@ export function workerSessionFor(app: App): Promise<WorkerSession> {
     now: app.now,
     heartbeatSeconds: app.config.workerHeartbeatSeconds,
     deadAfterSeconds: app.config.workerDeadAfterSeconds,
+    uncertainResend: app.config.uncertainResend === 'once',
   });
 }
 
@@ -64,8 +65,9 @@ export async function runDelivery(app: App, edition: Edition, options: DeliveryR
     const complete = counts.pending + counts.sending + counts.awaiting + counts.deferred === 0;
     app.metrics.queueDepth(counts.pending + counts.sending + counts.awaiting + counts.deferred);
     if (complete && (await app.store.completeEdition(edition.number, app.now()))) app.logger.info('edition.completed', { edition: edition.number, worker: session.id() });
-    const uncertain = counts.uncertain > 0 ? (await app.store.listDeliveries(edition.number, ['uncertain'])).slice(0, 100) : [];
-    const deferred = { count: counts.deferred, earliestRetry: counts.deferred > 0 ? earliestRetry(await app.store.listDeliveries(edition.number, ['deferred'])) : null };
+    const uncertain = counts.uncertain > 0 ? await app.store.listDeliveries(edition.number, ['uncertain'], { limit: 100 }) : [];
+    const [soonest] = counts.deferred > 0 ? await app.store.listDeliveries(edition.number, ['deferred'], { limit: 1, soonestRetry: true }) : [];
+    const deferred = { count: counts.deferred, earliestRetry: soonest?.retryAt ?? null };
     // A worker's pass over an edition it found nothing to claim in is not worth a line.
     if (!options.session || tally.claimed) app.logger.info('edition.delivered', { edition: edition.number, ...tally, complete });
     return { tally, recovered, complete, uncertain, deferred, totals: counts };
@@ -147,9 +149,4 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function earliestRetry(deliveries: Delivery[]): Date | null {
-  const times = deliveries.flatMap((d) => (d.retryAt ? [d.retryAt.getTime()] : []));
-  return times.length ? new Date(Math.min(...times)) : null;
 }

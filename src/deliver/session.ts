@@ -16,7 +16,7 @@ export interface WorkerSession {
   lost(): boolean;
   /** Registers a fresh identity after `lost`. */
   renew(): Promise<void>;
-  /** Declares dead the silent workers (and gone processes of this host) and takes their rows back. */
+  /** Declares dead the silent workers (and gone processes of this host) and takes their rows back (awaiting ones resent once by policy). */
   recoverDead(): Promise<Recovered>;
   /** Stops heartbeating, hands unsent claims back and deregisters. */
   stop(): Promise<void>;
@@ -28,6 +28,8 @@ export interface SessionOptions {
   now: () => Date;
   heartbeatSeconds: number;
   deadAfterSeconds: number;
+  /** UNCERTAIN_RESEND=once: a dead worker's awaiting rows get their one resend, due at once. */
+  uncertainResend?: boolean;
 }
 
 export async function startWorkerSession(options: SessionOptions): Promise<WorkerSession> {
@@ -60,8 +62,10 @@ export async function startWorkerSession(options: SessionOptions): Promise<Worke
     },
     async recoverDead() {
       const others = (await store.listWorkers()).filter((w) => w.id !== info.id && isGoneHere(w)).map((w) => w.id);
-      const recovered = await store.recoverDeadWorkers(options.deadAfterSeconds, others, options.now());
-      if (recovered.workers.length + recovered.requeued + recovered.uncertain > 0) logger.warn('worker.recovered', { ...recovered });
+      const now = options.now();
+      // The dead worker waited out WORKER_DEAD_AFTER_SECONDS already: no further backoff before the resend.
+      const recovered = await store.recoverDeadWorkers(options.deadAfterSeconds, others, now, options.uncertainResend ? now : undefined);
+      if (recovered.workers.length + recovered.requeued + recovered.uncertain + recovered.resent > 0) logger.warn('worker.recovered', { ...recovered });
       return recovered;
     },
     async stop() {

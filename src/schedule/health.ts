@@ -90,10 +90,9 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
 async function earliestRetry(app: App, editions: number[]): Promise<string | null> {
   let earliest: number | undefined;
   for (const edition of editions) {
-    for (const delivery of await app.store.listDeliveries(edition, ['deferred'])) {
-      const at = delivery.retryAt?.getTime();
-      if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
-    }
+    const [soonest] = await app.store.listDeliveries(edition, ['deferred'], { limit: 1, soonestRetry: true });
+    const at = soonest?.retryAt?.getTime();
+    if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
   }
   return earliest === undefined ? null : new Date(earliest).toISOString();
 }

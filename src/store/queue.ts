@@ -76,7 +76,11 @@ export interface DeliveryStore {
    */
   settleOpen(edition: number, now: Date, options: { giveUp: boolean }): Promise<{ skipped: number; gaveUp: number }>;
   countDeliveries(edition: number): Promise<Record<DeliveryState, number>>;
-  listDeliveries(edition: number, states: DeliveryState[]): Promise<Delivery[]>;
+  /**
+   * Deliveries in these states, by subscriber (or, with `soonestRetry`, earliest retry first),
+   * at most `limit` of them: a report reads a few rows, never a whole list of millions.
+   */
+  listDeliveries(edition: number, states: DeliveryState[], options?: { limit?: number; soonestRetry?: boolean }): Promise<Delivery[]>;
 }
 
 export interface WorkerInfo {
@@ -100,8 +104,10 @@ export interface Recovered {
   workers: string[];
   /** Their sending rows, back to pending: nothing of them reached the server. */
   requeued: number;
-  /** Their awaiting rows, now uncertain: the message may have been accepted. */
+  /** Their awaiting rows left uncertain: the message may have been accepted (already resent once, or no resend by policy). */
   uncertain: number;
+  /** Their awaiting rows put up for the one resend with the same Message-ID (deferred, due at `resendAt`). */
+  resent: number;
 }
 
 /** Liveness of the processes that deliver, judged by the database's clock. */
@@ -117,8 +123,11 @@ export interface WorkerStore {
    * Workers whose heartbeat is older than `deadAfterSeconds` (database clock), and those named in
    * `known` (seen gone by their own host), are dead: removed, their sending rows back to pending,
    * their awaiting rows uncertain. Rows held by no registered worker are treated the same way.
+   * With `resendAt` (UNCERTAIN_RESEND=once) an awaiting row not resent yet is handled as an
+   * uncertain attempt is in a run (`recordUncertain`): deferred until then, `resends` 1, the
+   * reason kept as `firstUncertain`, claimable again by anyone; one already resent stays uncertain.
    */
-  recoverDeadWorkers(deadAfterSeconds: number, known: string[], now: Date): Promise<Recovered>;
+  recoverDeadWorkers(deadAfterSeconds: number, known: string[], now: Date, resendAt?: Date): Promise<Recovered>;
   /** Calls `wake` when new work may be there (PostgreSQL: LISTEN/NOTIFY); resolves to an unsubscribe. */
   watchWork(wake: () => void): Promise<() => Promise<void>>;
 }

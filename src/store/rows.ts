@@ -172,6 +172,9 @@ export function stateCounts(rows: { state: DeliveryState; n: number }[]): Record
 /** The last-error text of rows whose worker died after committing the message. */
 export const INTERRUPTED_AFTER_COMMIT = 'interrupted after the message was committed, before the server answered';
 
+/** The note on a row put up for its one resend after an uncertain attempt. */
+export const resendNote = (reason: string) => `uncertain (${reason}); resent once with the same Message-ID`;
+
 export interface SegmentRow {
   key: string;
   slugs: string;
@@ -195,9 +198,15 @@ export interface TouchedRow {
 /**
  * A claim as both stores make it: run the claim statement until it claims something or finds
  * nothing left (a batch made only of rows skipped, unsubscribed since, is not the end), then
- * attach each claimed row's subscriber.
+ * attach each claimed row's subscriber. A subscriber removed between the two statements leaves a
+ * claimed row no one would send or release (a send waiting for it would wait forever): `gone`
+ * settles those rows as skipped.
  */
-export async function claimWith(claimOnce: () => Promise<TouchedRow[]>, subscribersOf: (ids: number[]) => Promise<SubscriberRow[]>): Promise<Claim[]> {
+export async function claimWith(
+  claimOnce: () => Promise<TouchedRow[]>,
+  subscribersOf: (ids: number[]) => Promise<SubscriberRow[]>,
+  gone: (rows: TouchedRow[]) => Promise<unknown>,
+): Promise<Claim[]> {
   let touched: TouchedRow[];
   let claimed: TouchedRow[];
   do {
@@ -206,6 +215,8 @@ export async function claimWith(claimOnce: () => Promise<TouchedRow[]>, subscrib
   } while (claimed.length === 0 && touched.length > 0);
   if (claimed.length === 0) return [];
   const subscribers = new Map((await subscribersOf(claimed.map((row) => row.subscriber_id))).map((row) => [row.id, toSubscriber(row)]));
+  const missing = claimed.filter((row) => !subscribers.has(row.subscriber_id));
+  if (missing.length > 0) await gone(missing);
   return claimed.flatMap((row): Claim[] => {
     const subscriber = subscribers.get(row.subscriber_id);
     return subscriber ? [{ edition: row.edition, subscriber, attempts: row.attempts }] : [];

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,12 +7,13 @@ import { StoreError } from '../../src/errors.js';
 import { startWebServer } from '../../src/web/server.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { createWorkspace, type Workspace } from '../support/workspace.js';
+import { captureStderr } from '../support/stderr.js';
+import { createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
 
 /**
  * The commands on PostgreSQL (DATABASE_URL), as a user runs them: migrate, subscribers, send
- * (twice, a dry run first), status, and the web server reading the same database. Connection
- * problems are one line naming what to check.
+ * (twice, a dry run first), status, check, render, preview, and the web server reading the same
+ * database. Connection problems are one line naming what to check.
  */
 let db: TestDatabase;
 let smtp: TestSmtpServer;
@@ -76,6 +78,55 @@ describe('every command on PostgreSQL', () => {
     }
   });
 
+  it('check, render and preview read the database and record nothing in it', async () => {
+    const own = await freshDatabase();
+    const editor = createWorkspace({ SMTP_URL: smtp.url, DATABASE_URL: own.url }, { posts: false });
+    try {
+      editor.writePost('first.md', post({ title: 'Treaty talks open in Geneva', date: '2026-11-20' }));
+      expect((await editor.cli('subscribers', 'add', 'ada@example.org', '--name', 'Ada')).code).toBe(0);
+      expect((await editor.cli('send')).output).toMatch(/Edition #1 \(weekly\)[\s\S]*sent 1/);
+      editor.writePost('second.md', post({ title: 'Tariff truce extended to spring', date: '2026-11-27' }));
+      const ledger = () => query(own.url, `SELECT (SELECT count(*)::int FROM editions) AS editions, (SELECT count(*)::int FROM deliveries) AS deliveries, (SELECT count(*)::int FROM post_ledger) AS posts, (SELECT count(*)::int FROM segments) AS segments`);
+      const before = await ledger();
+
+      const checked = await editor.cli('check');
+      expect(checked).toMatchObject({ code: 0 });
+      expect(checked.output).toContain('Config: ok');
+      expect(checked.output).toContain('Posts: 2 valid, 0 with errors');
+      expect(checked.output).toMatch(/Templates: ok \(.*digest\.mjml\.hbs/);
+      expect(checked.output).toContain('Everything is ready to send.');
+
+      const out = join(editor.dir, 'out');
+      const rendered = await editor.cli('render', '--out', out, '--subscriber', 'ada@example.org');
+      expect(rendered.code).toBe(0);
+      expect(rendered.output).toMatch(/^Edition #2 as ada@example\.org: 1 post, subject "/);
+      expect(rendered.output).not.toContain('not on the list');
+      expect(readFileSync(join(out, 'digest.html'), 'utf8')).toContain('Tariff truce extended to spring');
+      expect(readFileSync(join(out, 'digest.html'), 'utf8')).not.toContain('Treaty talks open in Geneva');
+      expect(readFileSync(join(out, 'digest.eml'), 'utf8')).toMatch(/^To: "?Ada"? <ada@example\.org>/m);
+      expect(existsSync(join(out, 'digest.txt'))).toBe(true);
+
+      const preview = await previewProcess(editor);
+      try {
+        expect(preview.output).toMatch(/Past editions \(newest first; all at http:\/\/127\.0\.0\.1:\d+\/editions\):\n  #1 weekly \d{4}-\d\d-\d\d  /);
+        const page = await (await fetch(preview.url)).text();
+        expect(page).toContain('Tariff truce extended to spring');
+        // The edition ledger in PostgreSQL is what tells the preview the first post went out already.
+        expect(page).toMatch(/Treaty talks open in Geneva<\/span>.*already sent in edition #1/);
+        expect(page).toContain('ada@example.org'); // the subscriber picker reads the list from PostgreSQL
+        expect(await (await fetch(new URL('editions', preview.url))).text()).toContain('#1');
+      } finally {
+        expect(await preview.stop()).toBe(0);
+      }
+      expect(preview.output).toContain('Stopped.');
+      expect(await ledger()).toEqual(before);
+      expect(smtp.received).toHaveLength(1);
+    } finally {
+      editor.cleanup();
+      await own.drop();
+    }
+  });
+
   it('a connection the server ends mid-query (a restart): one line naming what to check, and the next query works again', async () => {
     const app = await ws.app();
     const locker = new pg.Client({ connectionString: db.url });
@@ -114,13 +165,32 @@ describe('every command on PostgreSQL', () => {
   });
 });
 
-async function captureStderr<T>(work: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const original = process.stderr.write.bind(process.stderr);
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { result: await work(), stderr };
-  } finally {
-    process.stderr.write = original;
-  }
+/** `digest preview --port 0` as its own process: its printed lines, its URL, and a stop that returns the exit code. */
+async function previewProcess(ws: Workspace): Promise<{ url: string; output: string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'preview', '--port', '0'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const state = { output: '' };
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`digest preview printed no URL in 30 s: ${state.output}`)), 30_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      state.output += chunk.toString();
+      const match = /Preview of the next digest: (http:\/\/127\.0\.0\.1:\d+\/)[\s\S]*Watching/.exec(state.output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+    void exited.then((code) => reject(new Error(`digest preview exited ${code}: ${state.output}`)));
+  });
+  return {
+    url,
+    get output() {
+      return state.output;
+    },
+    stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }

@@ -40,7 +40,9 @@ const LIST = addresses(24);
 
 async function prepare(script: Parameters<typeof startScriptedServer>[0]) {
   server = await startScriptedServer(script);
-  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', LOG_LEVEL: 'silent' });
+  // UNCERTAIN_RESEND=never: a message in flight at the kill stays uncertain (the default resends it
+  // once, with the same Message-ID: tests/workers/faults.process.test.ts).
+  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', LOG_LEVEL: 'silent', UNCERTAIN_RESEND: 'never' });
   await addSubscribers(ws, LIST);
   return { server, ws };
 }

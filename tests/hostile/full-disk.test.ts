@@ -10,7 +10,9 @@ import { hostile, hoursAgo, SUBSCRIBERS, type Hostile } from './harness.js';
  * A full disk under DATA_DIR (a 1 MB tmpfs, filled, then given back a little at a time): however
  * far a send gets before the disk is full, it stops with "the disk is full", never records as sent
  * a message that did not reach the server, and with space back every subscriber ends up with
- * exactly one message. Needs root to mount; otherwise the cases are skipped with the reason.
+ * exactly one message (with UNCERTAIN_RESEND=never: a message the server took but the ledger could
+ * not record stays uncertain; the default resends it once, as tests/store/pg-faults.test.ts shows).
+ * Needs root to mount; otherwise the cases are skipped with the reason.
  */
 let h: Hostile;
 beforeEach(async () => {
@@ -98,6 +100,7 @@ describe.skipIf(cannotMount)(`a full disk${cannotMount ? ` (skipped: ${cannotMou
     const reason = mountTmpfs();
     if (reason) throw new Error(reason);
     h.ws.env.DATA_DIR = join(MOUNT, 'data');
+    h.ws.env.UNCERTAIN_RESEND = 'never';
   });
   afterEach(() => unmount());
 

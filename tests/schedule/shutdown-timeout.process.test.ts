@@ -64,7 +64,7 @@ describe('shutdown bound', () => {
   it('a send stuck on a silent SMTP server: SIGTERM still ends the process within SHUTDOWN_TIMEOUT_SECONDS, and nothing is resent', async () => {
     const smtp = await hangingSmtp();
     cleanup.push(smtp.close);
-    ws = createWorkspace({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
+    ws = createWorkspace({ SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, UNCERTAIN_RESEND: 'never' });
     const app = await ws.app();
     await app.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }], new Date(Date.now() - 60_000));
     await app.close();
@@ -89,7 +89,7 @@ describe('shutdown bound', () => {
     expect(events).toContain('shutdown.timeout');
     expect(events).not.toContain('shutdown.done');
 
-    // The message was handed over but never confirmed: on the next run it is uncertain, not resent.
+    // The message was handed over but never confirmed: on the next run it is uncertain, not resent (UNCERTAIN_RESEND=never).
     const after = await ws.app();
     try {
       expect((await after.store.countDeliveries(1)).awaiting).toBe(1);

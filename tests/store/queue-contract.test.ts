@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
+import { query } from '../support/postgres.js';
 import { addReaders, newEdition, STORE_KINDS, useStores } from './stores.js';
 
 /**
@@ -112,6 +113,37 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(await store.completeEdition(1, later)).toBe(true);
   });
 
+  it.runIf(kind === 'postgres')('a reader removed between the claim and the read of its subscriber row: the row is skipped, not left claimed', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3, ['a']);
+    const vanishing = (await store.findSubscriber('r001@example.org'))!.id;
+    // The removal lands inside the claim statement itself, the narrowest place the race can hit.
+    await query(stores.url(), `CREATE FUNCTION vanish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM subscribers WHERE id = NEW.subscriber_id; RETURN NEW; END $$;
+      CREATE TRIGGER vanish AFTER UPDATE ON deliveries FOR EACH ROW WHEN (NEW.state = 'sending' AND NEW.subscriber_id = ${vanishing}) EXECUTE FUNCTION vanish()`);
+    try {
+      const claimed = await store.claimBatch('a', { limit: 5 }, T);
+      expect(claimed.map((c) => c.subscriber.email)).toEqual(['r000@example.org', 'r002@example.org']);
+      expect(await store.listDeliveries(1, ['skipped'])).toMatchObject([{ subscriberId: vanishing, lastError: 'no longer subscribed' }]);
+      expect(await store.countDeliveries(1)).toMatchObject({ sending: 2, skipped: 1, pending: 0 });
+    } finally {
+      await query(stores.url(), 'DROP TRIGGER vanish ON deliveries; DROP FUNCTION vanish()');
+    }
+  });
+
+  it('lists a few rows without reading the rest: at most `limit`, by subscriber or soonest retry first', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 5, ['a']);
+    const claims = await store.claimBatch('a', { limit: 4 }, T);
+    const at = (minutes: number) => new Date(T.getTime() + minutes * 60_000);
+    for (const [i, minutes] of [30, 10, 20].entries()) await store.finish('a', 1, claims[i]!.subscriber.id, { state: 'deferred', error: '451', retryAt: at(minutes) }, T);
+    await store.finish('a', 1, claims[3]!.subscriber.id, { state: 'deferred', error: '451' }, T);
+    const ids = claims.map((c) => c.subscriber.id);
+    expect((await store.listDeliveries(1, ['deferred'], { limit: 2 })).map((d) => d.subscriberId)).toEqual(ids.slice(0, 2));
+    expect((await store.listDeliveries(1, ['deferred'], { soonestRetry: true })).map((d) => d.subscriberId)).toEqual([ids[1], ids[2], ids[0], ids[3]]);
+    expect(await store.listDeliveries(1, ['deferred'], { limit: 1, soonestRetry: true })).toMatchObject([{ subscriberId: ids[1], retryAt: at(10) }]);
+    expect(await store.listDeliveries(1, ['deferred', 'pending'])).toHaveLength(5);
+  });
+
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 3, ['a']);
@@ -148,10 +180,10 @@ describe.each(STORE_KINDS)('%s store: workers', (kind) => {
     const mine = await store.claimBatch('live', { limit: 1 }, T);
     await store.markAwaiting('sleepy', 1, claims[0]!.subscriber.id, '<m@x>', T);
     // Nobody is dead within the limit.
-    expect(await store.recoverDeadWorkers(60, [], T)).toEqual({ workers: [], requeued: 0, uncertain: 0 });
+    expect(await store.recoverDeadWorkers(60, [], T)).toEqual({ workers: [], requeued: 0, uncertain: 0, resent: 0 });
     await new Promise((resolve) => setTimeout(resolve, 400));
     await store.heartbeatWorker('live');
-    expect(await store.recoverDeadWorkers(0.3, [], T)).toEqual({ workers: ['sleepy'], requeued: 2, uncertain: 1 });
+    expect(await store.recoverDeadWorkers(0.3, [], T)).toEqual({ workers: ['sleepy'], requeued: 2, uncertain: 1, resent: 0 });
     expect(await store.heartbeatWorker('sleepy')).toBe(false);
     // The woken worker's writes are refused, its row's fate stays as recovery decided.
     expect(await store.finish('sleepy', 1, claims[0]!.subscriber.id, { state: 'sent' }, T)).toBe(false);
@@ -169,10 +201,46 @@ describe.each(STORE_KINDS)('%s store: workers', (kind) => {
     await store.claimBatch('crashed', { limit: 1 }, T);
     await store.claimBatch('live', { limit: 1 }, T);
     expect(await store.claimBatch('never-registered', { limit: 1 }, T)).toEqual([]);
-    expect(await store.recoverDeadWorkers(3600, ['crashed'], T)).toEqual({ workers: ['crashed'], requeued: 1, uncertain: 0 });
+    expect(await store.recoverDeadWorkers(3600, ['crashed'], T)).toEqual({ workers: ['crashed'], requeued: 1, uncertain: 0, resent: 0 });
     expect(await store.countDeliveries(1)).toMatchObject({ pending: 2, sending: 1 });
     expect(await store.claimBatch('crashed', { limit: 5 }, T)).toEqual([]);
     expect(await store.claim('crashed', 1, [1, 2, 3], T)).toEqual([]);
+  });
+
+  it('with a resend time (UNCERTAIN_RESEND=once) a dead worker\'s awaiting row gets its one resend, as in a run; one already resent stays uncertain', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3, ['crashed', 'first', 'live']);
+    // Row A was resent once already: its first attempt ended uncertain, and the resend is now awaiting too.
+    const [a] = await store.claimBatch('first', { limit: 1 }, T);
+    const idA = a!.subscriber.id;
+    await store.markAwaiting('first', 1, idA, '<e1.a@x>', T);
+    expect(await store.recordUncertain('first', 1, idA, 'no reply after the dot', T, T)).toBe('deferred');
+    const [again, b, c] = await store.claimBatch('crashed', { limit: 3 }, T);
+    expect([again!.subscriber.id, again!.attempts]).toEqual([idA, 2]);
+    await store.markAwaiting('crashed', 1, idA, '<e1.a@x>', T);
+    await store.markAwaiting('crashed', 1, b!.subscriber.id, '<e1.b@x>', T);
+    const resendAt = new Date(T.getTime() + 1_000);
+    expect(await store.recoverDeadWorkers(3600, ['crashed'], T, resendAt)).toEqual({ workers: ['crashed'], requeued: 1, uncertain: 1, resent: 1 });
+    expect(await store.listDeliveries(1, ['deferred'])).toMatchObject([
+      { subscriberId: b!.subscriber.id, resends: 1, firstUncertain: expect.stringMatching(/interrupted after the message was committed/), lastError: expect.stringMatching(/resent once with the same Message-ID/), messageId: '<e1.b@x>', retryAt: resendAt, workerId: null },
+    ]);
+    expect(await store.listDeliveries(1, ['uncertain'])).toMatchObject([{ subscriberId: idA, resends: 1, firstUncertain: 'no reply after the dot', messageId: '<e1.a@x>' }]);
+    expect(await store.countDeliveries(1)).toMatchObject({ pending: 1, deferred: 1, uncertain: 1, sending: 0, awaiting: 0 });
+    // Due at the resend time, claimable by anyone; the second uncertain result is final.
+    expect((await store.claimBatch('live', { limit: 5 }, T)).map((x) => x.subscriber.id)).toEqual([c!.subscriber.id]);
+    const [resend] = await store.claimBatch('live', { limit: 5 }, resendAt);
+    expect([resend!.subscriber.id, resend!.attempts]).toEqual([b!.subscriber.id, 2]);
+    await store.markAwaiting('live', 1, b!.subscriber.id, '<e1.b@x>', resendAt);
+    expect(await store.recordUncertain('live', 1, b!.subscriber.id, 'no reply again', resendAt, resendAt)).toBe('uncertain');
+  });
+
+  it('without a resend time (UNCERTAIN_RESEND=never) a dead worker\'s awaiting row stays uncertain', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 1, ['crashed']);
+    const [a] = await store.claimBatch('crashed', { limit: 1 }, T);
+    await store.markAwaiting('crashed', 1, a!.subscriber.id, '<e1.a@x>', T);
+    expect(await store.recoverDeadWorkers(3600, ['crashed'], T)).toEqual({ workers: ['crashed'], requeued: 0, uncertain: 1, resent: 0 });
+    expect(await store.listDeliveries(1, ['uncertain'])).toMatchObject([{ resends: 0, firstUncertain: null, lastError: expect.stringMatching(/interrupted after the message was committed/) }]);
   });
 
   it('watchWork hands back an unsubscribe (PostgreSQL also wakes the listener when an edition is made)', async () => {

@@ -1,14 +1,16 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScriptedServer, type ScriptedServer } from '../support/scripted-smtp.js';
+import { startScriptedServer, type ScriptedMessage, type ScriptedServer } from '../support/scripted-smtp.js';
 import { addresses, waitFor, workerHarness, type Proc } from './harness.js';
 
 /**
  * One of four workers dies: `kill -9` at three points of its work, or SIGSTOP past
  * WORKER_DEAD_AFTER_SECONDS and then SIGCONT. The others take its rows back and finish the
- * edition. Uncertain sends are not resent. Nobody gets two copies; the rows recorded sent are
- * exactly messages the receivers got once; uncertain rows are at most the dead worker's
- * connections; nothing is left pending, sending or awaiting; the edition completes once.
+ * edition. Uncertain sends are not resent (UNCERTAIN_RESEND=never). Nobody gets two copies; the
+ * rows recorded sent are exactly messages the receivers got once; uncertain rows are at most the
+ * dead worker's connections; nothing is left pending, sending or awaiting; the edition completes
+ * once. With the default policy (UNCERTAIN_RESEND=once) its awaiting rows are resent exactly once,
+ * with the same Message-ID.
  */
 const h = workerHarness();
 const LIST = addresses(80);
@@ -45,9 +47,9 @@ async function victimServer(answerFirst: number): Promise<ScriptedServer> {
   return server;
 }
 
-async function fourWorkers(victimEnv: Record<string, string>): Promise<{ victim: Proc; others: Proc[] }> {
-  const victim = h.spawn('worker', { ...LIVENESS, ...victimEnv });
-  const others = [1, 2, 3].map(() => h.spawn('worker', LIVENESS));
+async function fourWorkers(victimEnv: Record<string, string>, liveness: Record<string, string> = LIVENESS): Promise<{ victim: Proc; others: Proc[] }> {
+  const victim = h.spawn('worker', { ...liveness, ...victimEnv });
+  const others = [1, 2, 3].map(() => h.spawn('worker', liveness));
   await waitFor('four workers registered', async () => Number((await h.sql<{ n: number }>('SELECT count(*)::int AS n FROM workers'))[0]?.n) === 4);
   return { victim, others };
 }
@@ -109,6 +111,42 @@ describe('kill -9 of one of four workers', () => {
     await waitFor('the victim to have sent five', async () => ((await victimRows(victim)).sent ?? 0) >= 5);
     victim.child.kill('SIGKILL');
     await finishAndCheck(edition, others, [h.server]);
+  }, 300_000);
+});
+
+const messageIdOf = (message: ScriptedMessage) => /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(message.data.toString('utf8'))?.[1];
+
+describe('kill -9 with the default uncertain-send policy (UNCERTAIN_RESEND=once)', () => {
+  it('while its receiver holds replies: each awaiting row is resent exactly once by another worker, with the same Message-ID, and ends sent', async () => {
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 20 }) }, LIST);
+    const own = await victimServer(3);
+    const { victim, others } = await fourWorkers({ SMTP_URL: own.url }, { ...LIVENESS, UNCERTAIN_RESEND: 'once' });
+    const edition = await h.prepareEdition();
+    await waitFor('the victim to await replies', async () => ((await victimRows(victim)).awaiting ?? 0) >= 1 && own.messages.length > 3);
+    victim.child.kill('SIGKILL');
+    await waitFor('the edition to complete', async () => (await h.sql<{ status: string }>('SELECT status FROM editions WHERE number = $1', [edition]))[0]?.status === 'complete', 90_000);
+    for (const w of others) w.child.kill('SIGTERM');
+    expect((await Promise.all(others.map((w) => w.exited))).map((e) => e.code)).toEqual([0, 0, 0]);
+    const rows = await h.sql<{ email: string; state: string; resends: number; message_id: string; first_uncertain: string | null }>(
+      'SELECT email, state, resends, message_id, first_uncertain FROM deliveries WHERE edition = $1',
+      [edition],
+    );
+    expect(rows.map((r) => r.state).filter((state) => state !== 'sent')).toEqual([]);
+    const copies = (address: string) => [...own.dots(address), ...h.server.dots(address)];
+    const resent = rows.filter((r) => r.resends > 0);
+    expect(resent.length).toBeGreaterThanOrEqual(1);
+    expect(resent.length).toBeLessThanOrEqual(2); // SMTP_MAX_CONNECTIONS of the dead worker
+    for (const row of resent) {
+      expect(row.first_uncertain).toMatch(/interrupted after the message was committed/);
+      // The resend went out once, from a live worker; the first copy (if its dot arrived) is the victim's.
+      expect(h.server.dots(row.email), row.email).toHaveLength(1);
+      expect(own.dots(row.email).length, row.email).toBeLessThanOrEqual(1);
+      expect(copies(row.email).map(messageIdOf), row.email).toEqual(copies(row.email).map(() => row.message_id));
+    }
+    // At least one message the victim committed (its reply held) reached the receiver twice, with one Message-ID.
+    expect(resent.some((row) => copies(row.email).length === 2)).toBe(true);
+    for (const row of rows.filter((r) => r.resends === 0)) expect(copies(row.email), row.email).toHaveLength(1);
+    expect(others.flatMap((w) => w.events.filter((e) => e.event === 'edition.completed'))).toHaveLength(1);
   }, 300_000);
 });
 

@@ -139,9 +139,20 @@ function dryRunPg(pool: pg.Pool, where: string): Pg {
   };
 }
 
+/**
+ * A checked-out connection the server ends (a restart, pg_terminate_backend) fails its query and
+ * also emits 'error', which with no listener would end the process: the failed query reports it.
+ */
+const listened = new WeakSet<pg.PoolClient>();
+
 async function connectOrThrow(pool: pg.Pool, where: string): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    const client = await pool.connect();
+    if (!listened.has(client)) {
+      listened.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
   } catch (error) {
     throw toPgStoreError(error, where);
   }

@@ -37,6 +37,13 @@ export function deliveryStore(db: Pg): DeliveryStore {
       return claimWith(
         () => db.rows<TouchedRow>(CLAIM_BATCH, [worker, now.getTime(), edition ?? null, limit]),
         (ids) => db.rows<SubscriberRow>('SELECT * FROM subscribers WHERE id = ANY($1::bigint[])', [ids]),
+        (rows) =>
+          db.run(
+            `UPDATE deliveries SET state = 'skipped', last_error = 'no longer subscribed', updated_at = $1
+             FROM unnest($2::int[], $3::bigint[]) AS g (edition, subscriber_id)
+             WHERE deliveries.edition = g.edition AND deliveries.subscriber_id = g.subscriber_id AND state = 'sending' AND worker_id = $4`,
+            [now.getTime(), rows.map((r) => r.edition), rows.map((r) => r.subscriber_id), worker],
+          ),
       );
     },
     async claim(worker, edition, ids, now) {
@@ -112,8 +119,9 @@ export function deliveryStore(db: Pg): DeliveryStore {
     async countDeliveries(edition) {
       return stateCounts(await db.rows<{ state: DeliveryState; n: number }>('SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1 GROUP BY state', [edition]));
     },
-    async listDeliveries(edition, states) {
-      const rows = await db.rows<DeliveryRow>('SELECT * FROM deliveries WHERE edition = $1 AND state = ANY($2::text[]) ORDER BY subscriber_id', [edition, states]);
+    async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
+      const order = soonestRetry ? 'retry_at NULLS LAST, subscriber_id' : 'subscriber_id';
+      const rows = await db.rows<DeliveryRow>(`SELECT * FROM deliveries WHERE edition = $1 AND state = ANY($2::text[]) ORDER BY ${order} LIMIT $3`, [edition, states, limit ?? null]);
       return rows.map(toDelivery);
     },
   };

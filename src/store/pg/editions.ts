@@ -1,6 +1,7 @@
 import { toEdition, toSegment, type EditionRow, type SegmentRow } from '../rows.js';
 import type { EditionStore, Segment } from '../store.js';
 import type { Pg } from './db.js';
+import { toPgStoreError } from './guard.js';
 
 /** Any fixed number: the advisory lock that several preparers (schedulers, senders) take in turn. */
 const PREPARE_LOCK = 7_310_002;
@@ -57,7 +58,8 @@ export function editionStore(db: Pg): EditionStore {
       if (db.dryRun) return prepare();
       const client = await db.connect();
       try {
-        await client.query('SELECT pg_advisory_lock($1)', [PREPARE_LOCK]);
+        // Waiting on another preparer's lock; a connection lost meanwhile is a StoreError like any other.
+        await client.query('SELECT pg_advisory_lock($1)', [PREPARE_LOCK]).catch((error: unknown) => Promise.reject(toPgStoreError(error, db.where)));
         return await prepare();
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [PREPARE_LOCK]).catch(() => undefined);

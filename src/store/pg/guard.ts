@@ -1,4 +1,4 @@
-import { isDigestError, messageOf, StoreError } from '../../errors.js';
+import { isDigestError, messageOf, STORE_STOPPED, StoreError } from '../../errors.js';
 
 /**
  * PostgreSQL and network failures as one plain line: what went wrong and what to check, with the
@@ -34,7 +34,7 @@ export function toPgStoreError(error: unknown, where: string): unknown {
   const { reason, advice } = postgresProblem(error);
   return new StoreError(
     'STORE_FAILED',
-    `The database ${where} could not be used (${reason}). The work stopped here: what was recorded is kept, and a message whose delivery could not be recorded is never sent again. ${advice}`,
+    `The database ${where} could not be used (${reason}). ${STORE_STOPPED} ${advice}`,
     { cause: error },
   );
 }

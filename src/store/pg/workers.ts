@@ -1,6 +1,7 @@
-import { INTERRUPTED_AFTER_COMMIT } from '../rows.js';
+import { INTERRUPTED_AFTER_COMMIT, resendNote } from '../rows.js';
 import type { WorkerStatus, WorkerStore } from '../store.js';
 import type { Pg } from './db.js';
+import { toPgStoreError } from './guard.js';
 import { WORK_CHANNEL } from './editions.js';
 
 interface WorkerRow {
@@ -58,20 +59,27 @@ export function workerStore(db: Pg): WorkerStore {
         }),
       );
     },
-    async recoverDeadWorkers(deadAfterSeconds, known, now) {
+    async recoverDeadWorkers(deadAfterSeconds, known, now, resendAt) {
       return db.tx(async (sql) => {
         const dead = await sql.rows<{ id: string }>(
           `DELETE FROM workers WHERE heartbeat_at < now() - make_interval(secs => $1) OR id = ANY($2::text[]) RETURNING id`,
           [deadAfterSeconds, known],
         );
         const workers = dead.map((row) => row.id);
-        const requeued = await sql.run(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = $2 WHERE state = 'sending' AND ${ORPHANED}`, [workers, now.getTime()]);
-        const uncertain = await sql.run(
-          `UPDATE deliveries SET state = 'uncertain', last_error = '${INTERRUPTED_AFTER_COMMIT}', updated_at = $2 WHERE state = 'awaiting' AND ${ORPHANED}`,
-          [workers, now.getTime()],
-        );
-        if (requeued > 0) await sql.run('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'recovered']);
-        return { workers, requeued, uncertain };
+        const at = now.getTime();
+        const requeued = await sql.run(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = $2 WHERE state = 'sending' AND ${ORPHANED}`, [workers, at]);
+        const reason = INTERRUPTED_AFTER_COMMIT;
+        // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
+        const resent = resendAt
+          ? await sql.run(
+              `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $3, last_error = $4, retry_at = $5, worker_id = NULL, updated_at = $2
+               WHERE state = 'awaiting' AND resends = 0 AND ${ORPHANED}`,
+              [workers, at, reason, resendNote(reason), resendAt.getTime()],
+            )
+          : 0;
+        const uncertain = await sql.run(`UPDATE deliveries SET state = 'uncertain', last_error = $3, updated_at = $2 WHERE state = 'awaiting' AND ${ORPHANED}`, [workers, at, reason]);
+        if (requeued + resent > 0) await sql.run('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'recovered']);
+        return { workers, requeued, uncertain, resent };
       });
     },
     async watchWork(wake) {
@@ -83,7 +91,10 @@ export function workerStore(db: Pg): WorkerStore {
       client.on('notification', onNotification);
       // A lost LISTEN connection only costs promptness: the worker's poll still finds the work.
       client.on('error', () => undefined);
-      await client.query(`LISTEN ${WORK_CHANNEL}`);
+      await client.query(`LISTEN ${WORK_CHANNEL}`).catch((error: unknown) => {
+        client.release(true);
+        return Promise.reject(toPgStoreError(error, db.where));
+      });
       return async () => {
         client.off('notification', onNotification);
         await client.query(`UNLISTEN ${WORK_CHANNEL}`).catch(() => undefined);

@@ -57,9 +57,13 @@ export function deliveryStore(db: Db): DeliveryStore {
   );
   return {
     async claimBatch(worker, { edition, limit }, now) {
+      const at = now.getTime();
       return claimWith(
-        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: now.getTime() }) as TouchedRow[]).immediate(),
+        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: at }) as TouchedRow[]).immediate(),
         async (ids) => subscribersOf.all(JSON.stringify(ids)) as SubscriberRow[],
+        async (rows) => {
+          for (const row of rows) finish.run({ worker, edition: row.edition, id: row.subscriber_id, state: 'skipped', error: 'no longer subscribed', retryAt: null, now: at });
+        },
       );
     },
     async claim(worker, edition, ids, now) {
@@ -104,10 +108,11 @@ export function deliveryStore(db: Db): DeliveryStore {
     async countDeliveries(edition) {
       return stateCounts(db.prepare('SELECT state, count(*) AS n FROM deliveries WHERE edition = ? GROUP BY state').all(edition) as { state: DeliveryState; n: number }[]);
     },
-    async listDeliveries(edition, states) {
+    async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
+      const order = soonestRetry ? 'retry_at IS NULL, retry_at, subscriber_id' : 'subscriber_id';
       const rows = db
-        .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY subscriber_id`)
-        .all(edition, ...states) as DeliveryRow[];
+        .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`)
+        .all(edition, ...states, limit ?? -1) as DeliveryRow[];
       return rows.map(toDelivery);
     },
   };

@@ -1,6 +1,6 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isDigestError, messageOf, StoreError } from '../../errors.js';
+import { isDigestError, messageOf, STORE_STOPPED, StoreError } from '../../errors.js';
 
 /**
  * SQLite failures after the database is open (a write lock held too long by another process, a
@@ -45,7 +45,7 @@ export function toStoreError(error: unknown, file: string): unknown {
   const { reason, advice } = sqliteProblem(error, file);
   return new StoreError(
     'STORE_FAILED',
-    `The database ${file} could not be used (${reason}). The work stopped here: what was recorded is kept, and a message whose delivery could not be recorded is never sent again. ${advice}`,
+    `The database ${file} could not be used (${reason}). ${STORE_STOPPED} ${advice}`,
     { cause: error },
   );
 }

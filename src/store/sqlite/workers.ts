@@ -1,4 +1,4 @@
-import { INTERRUPTED_AFTER_COMMIT } from '../rows.js';
+import { INTERRUPTED_AFTER_COMMIT, resendNote } from '../rows.js';
 import type { WorkerStatus, WorkerStore } from '../store.js';
 import type { Db } from './open.js';
 
@@ -33,13 +33,21 @@ export function workerStore(db: Db): WorkerStore {
   // from before workers existed).
   const orphaned = `(worker_id IS NULL OR worker_id IN (SELECT value FROM json_each(@dead)) OR worker_id NOT IN (SELECT id FROM workers))`;
   const requeue = db.prepare(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = @now WHERE state = 'sending' AND ${orphaned}`);
-  const uncertain = db.prepare(`UPDATE deliveries SET state = 'uncertain', last_error = '${INTERRUPTED_AFTER_COMMIT}', updated_at = @now WHERE state = 'awaiting' AND ${orphaned}`);
+  // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
+  const resend = db.prepare(
+    `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = @reason, last_error = @note, retry_at = @resendAt, worker_id = NULL, updated_at = @now
+     WHERE state = 'awaiting' AND resends = 0 AND ${orphaned}`,
+  );
+  const uncertain = db.prepare(`UPDATE deliveries SET state = 'uncertain', last_error = @reason, updated_at = @now WHERE state = 'awaiting' AND ${orphaned}`);
   const removeDead = db.prepare('DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))');
-  const recover = db.transaction((ms: number, known: string[], now: number) => {
+  const recover = db.transaction((ms: number, known: string[], now: number, resendAt: number | undefined) => {
     const workers = (dead.all({ ms, known: JSON.stringify(known) }) as { id: string }[]).map((row) => row.id);
     removeDead.run(JSON.stringify(workers));
     const params = { dead: JSON.stringify(workers), now };
-    return { workers, requeued: requeue.run(params).changes, uncertain: uncertain.run(params).changes };
+    const requeued = requeue.run(params).changes;
+    const reason = INTERRUPTED_AFTER_COMMIT;
+    const resent = resendAt === undefined ? 0 : resend.run({ ...params, reason, note: resendNote(reason), resendAt }).changes;
+    return { workers, requeued, uncertain: uncertain.run({ ...params, reason }).changes, resent };
   });
   return {
     async registerWorker(worker) {
@@ -68,8 +76,8 @@ export function workerStore(db: Db): WorkerStore {
         }),
       );
     },
-    async recoverDeadWorkers(deadAfterSeconds, known, now) {
-      return recover.immediate(deadAfterSeconds * 1000, known, now.getTime());
+    async recoverDeadWorkers(deadAfterSeconds, known, now, resendAt) {
+      return recover.immediate(deadAfterSeconds * 1000, known, now.getTime(), resendAt?.getTime());
     },
     async watchWork() {
       // No notifications in SQLite: workers poll.
