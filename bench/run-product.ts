@@ -28,7 +28,7 @@ try {
   const started = performance.now();
   let firstSend = 0;
   let bytes = 0;
-  const inner = defaultTransport(loadConfig(ws.env, ws.dir));
+  const inner = await defaultTransport(loadConfig(ws.env, ws.dir));
   const timed: Transport = {
     ...inner,
     description: inner.description,

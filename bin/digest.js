@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Installed entry point: runs the TypeScript CLI through tsx, so there is no build step.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../src/cli.ts');
+// Installed entry point: runs the compiled CLI in dist/ (`npm ci` builds it through `prepare`).
+// When src/ changed since that build, ensureBuilt rebuilds it first, or warns where it cannot.
+import { ensureBuilt } from '../scripts/build.js';
+
+try {
+  ensureBuilt();
+} catch (error) {
+  process.stderr.write(`digest: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+const { main } = await import('../dist/cli.js');
 process.exitCode = await main(process.argv.slice(2));

@@ -5,14 +5,13 @@ import { createLogger, silentLogger, withFields, type Logger } from './logger.js
 import { encodeText } from './mail/headers.js';
 import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
-import { loadTemplates, type CompiledTemplates } from './render/templates.js';
+import type { CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
 import { openStore } from './store/open.js';
 import { verpCodec, type Verp } from './bounces/verp.js';
 import type { Store } from './store/store.js';
 import { tokenSigner, type TokenSigner } from './tokens.js';
 import { dryRunTransport, outboxTransport } from './transport/outbox.js';
-import { smtpClientTransport } from './transport/smtp-client/index.js';
 import { signingTransport } from './transport/signing.js';
 import type { Transport } from './transport/transport.js';
 
@@ -56,7 +55,7 @@ const SNS_ORIGINS = /^https:\/\/sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const store = await openStore(config, { dryRun: options.dryRun === true });
   const now = options.now ?? (() => new Date());
-  const transport = sendingTransport(config, now, options.transport ?? (options.dryRun ? dryRunTransport() : defaultTransport(config)));
+  const transport = await sendingTransport(config, now, options.transport ?? (options.dryRun ? dryRunTransport() : await defaultTransport(config)));
   const domain = config.from.address.split('@')[1] ?? 'localhost';
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secret = config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : logger, config.dataDir));
@@ -85,7 +84,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       domain,
       ...(verp ? { envelopeFrom: (edition: number, subscriberId: number) => verp.address({ edition, subscriberId }) } : {}),
     },
-    templates: () => loadTemplates(config.templatesDir),
+    // Imported when first needed: `status`, `subscribers` and the like never compile a template.
+    templates: async () => (await import('./render/templates.js')).loadTemplates(config.templatesDir),
     metrics: options.metrics ?? noMetrics,
     async close() {
       await transport.close();
@@ -94,9 +94,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 }
 
-/** Where mail goes when nothing else is wired in: SMTP_URL, else the outbox. Unsigned: see sendingTransport. */
-export function defaultTransport(config: Config): Transport {
+/**
+ * Where mail goes when nothing else is wired in: SMTP_URL, else the outbox. Unsigned: see
+ * sendingTransport. The SMTP client is imported only when SMTP_URL is set.
+ */
+export async function defaultTransport(config: Config): Promise<Transport> {
   if (!config.smtpUrl) return outboxTransport(join(config.dataDir, 'outbox'));
+  const { smtpClientTransport } = await import('./transport/smtp-client/index.js');
   return smtpClientTransport(config.smtpUrl, {
     maxConnections: config.smtpMaxConnections,
     ...(config.smtpRatePerSecond ? { ratePerSecond: config.smtpRatePerSecond } : {}),
@@ -106,8 +110,8 @@ export function defaultTransport(config: Config): Transport {
 }
 
 /** The one transport messages leave through: CRLF line ends and, with DKIM configured, signed. */
-export function sendingTransport(config: Config, now: () => Date, inner: Transport = defaultTransport(config)): Transport {
-  return signingTransport(inner, config.dkim, now);
+export async function sendingTransport(config: Config, now: () => Date, inner?: Transport): Promise<Transport> {
+  return signingTransport(inner ?? (await defaultTransport(config)), config.dkim, now);
 }
 
 /**

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
 import { COMMANDS } from './cli/commands/index.js';
-import { loadConfig } from './config.js';
 import { buildProgram } from './cli/program.js';
+import type { Config } from './config.js';
 import { terminalSafe } from './text.js';
 
 /** Set once the reader of stdout has gone (`digest status | head -1`): further output is dropped. */
@@ -12,7 +12,13 @@ let stdoutClosed = false;
 export async function main(argv: string[], print: (line: string) => void = printLine): Promise<number> {
   watchStdout();
   const out = (line: string) => print(terminalSafe(line));
-  return buildProgram(COMMANDS, { out, loadConfig: () => loadConfig() }).run(argv);
+  return buildProgram(COMMANDS, { out, configLoader: importConfigLoader }).run(argv);
+}
+
+/** The config module (zod, node-cron, the subject compiler) is imported only once a command runs. */
+async function importConfigLoader(): Promise<() => Config> {
+  const { loadConfig } = await import('./config.js');
+  return () => loadConfig();
 }
 
 function printLine(line: string): void {

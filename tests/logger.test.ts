@@ -5,6 +5,7 @@ import { createLogger } from '../src/logger.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWorkspace, REPO } from './support/workspace.js';
+import { cliArgv } from './support/cli.js';
 
 const run = promisify(execFile);
 
@@ -31,8 +32,8 @@ describe('the readable terminal logger', () => {
 describe('the JSON logger (not a terminal)', () => {
   it('writes one object per line on stderr with a stable event name', async () => {
     // pino writes to file descriptor 2 directly, so a real process is the honest way to read it.
-    const script = "import { createLogger } from './src/logger.ts'; const log = createLogger({ pretty: false }); log.info('edition.created', { edition: 3 }); log.warn('delivery.deferred', { to: 'a@example.org' });";
-    const { stderr } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO });
+    const script = "import { createLogger } from './dist/logger.js'; const log = createLogger({ pretty: false }); log.info('edition.created', { edition: 3 }); log.warn('delivery.deferred', { to: 'a@example.org' });";
+    const { stderr } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO });
     const records = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records).toEqual([
       expect.objectContaining({ event: 'edition.created', edition: 3, level: 30 }),
@@ -47,7 +48,7 @@ describe('LOG_LEVEL', () => {
     try {
       writeFileSync(join(ws.dir, '.env'), 'LOG_LEVEL=warn\n');
       const { LOG_LEVEL: _unset, ...env } = ws.env;
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'send'], { cwd: REPO, env: { PATH: process.env.PATH, ...env } });
+      const { stdout, stderr } = await run(process.execPath, cliArgv('send'), { cwd: REPO, env: { PATH: process.env.PATH, ...env } });
       expect(stdout).toMatch(/^Edition #1/);
       // Not a terminal: info lines would be JSON objects ("edition.created"); at warn there are none.
       expect(stderr).toBe('');

@@ -7,7 +7,11 @@ import type { CommandContext, CommandSpec } from './command.js';
 /** What the program needs from its caller: where lines go, and how config is loaded (lazily). */
 export interface ProgramIo {
   out: (line: string) => void;
-  loadConfig: CommandContext['loadConfig'];
+  /**
+   * Resolves to the loader a command calls. Awaited only when a command runs, so `--help` and
+   * `--version` never import the config module (zod, node-cron, the template compiler).
+   */
+  configLoader: () => Promise<CommandContext['loadConfig']>;
 }
 
 /**
@@ -55,8 +59,8 @@ function addCommand(parent: Command, spec: CommandSpec, path: string[], io: Prog
   if (!action) return;
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
-    const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, loadConfig: io.loadConfig };
     try {
+      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, loadConfig: await io.configLoader() };
       setExit(await action(context));
     } catch (error) {
       if (!isDigestError(error)) throw error;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import * as yaml from 'js-yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 
 /**
@@ -70,6 +70,8 @@ export function feedsFromFile(file: string, explicit: boolean): { sources: FeedS
   const name = basename(file);
   let data: unknown;
   try {
+    // Required here, not imported: every command loads the config, few have a feeds file.
+    const yaml = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
     data = yaml.load(text, { schema: yaml.JSON_SCHEMA });
   } catch (error) {
     const mark = (error as { mark?: { line?: number } }).mark;

@@ -22,7 +22,7 @@ export async function sendTest(config: Config, query: PreviewQuery, to: string):
   try {
     const result = await previewMessage(app, { ...previewInput(query), testRecipient: address.address });
     if (!result.message) return { ok: false, status: 400, message: 'Nothing to send: this preview has no posts.' };
-    const transport = sendingTransport(config, app.now);
+    const transport = await sendingTransport(config, app.now);
     const where = transport.description;
     try {
       await transport.verify();

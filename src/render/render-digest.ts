@@ -1,4 +1,3 @@
-import mjml2html from 'mjml';
 import { messageOf, TemplateError } from '../errors.js';
 import type { CompiledTemplates } from './templates.js';
 import type { DigestView } from './view-model.js';
@@ -22,8 +21,16 @@ export async function renderDigest(templates: CompiledTemplates, view: DigestVie
   return { subject: view.edition.subject, html: result.html, text, warnings: result.warnings };
 }
 
+/**
+ * mjml (with juice, cheerio and undici, some 6 MB of JavaScript) is imported on the first render,
+ * not when the command starts: a send with nothing new, `status` or `subscribers` never pays
+ * for it (about half the CPU of such a run).
+ */
+let compiler: Promise<(typeof import('mjml'))['default']> | undefined;
+
 async function compileMjml(source: string): Promise<{ html: string; warnings: string[] }> {
   try {
+    const mjml2html = await (compiler ??= import('mjml').then((module) => module.default));
     // ignoreIncludes: an mj-include would read files from disk; templates never need it.
     // fonts: {}: MJML would otherwise add Google Fonts links for any web font the styles name,
     // a request to a third party each time the email is opened.

@@ -1,6 +1,14 @@
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import { messageOf } from '../errors.js';
 import { plainLine } from '../text.js';
+
+type HandlebarsApi = typeof import('handlebars');
+/**
+ * Handlebars is required on the first compile, not when this module loads: loading the config
+ * (which checks DIGEST_SUBJECT) would otherwise pay for it in every command, `status` included.
+ */
+let handlebars: HandlebarsApi | undefined;
+const compiler = (): HandlebarsApi => (handlebars ??= createRequire(import.meta.url)('handlebars') as HandlebarsApi);
 
 /**
  * The subject line, from a Handlebars template the editor sets in DIGEST_SUBJECT. The default never
@@ -54,7 +62,7 @@ const SAMPLE: SubjectData = {
 export function compileSubject(source: string): SubjectTemplate {
   let template: HandlebarsTemplateDelegate<SubjectData>;
   try {
-    template = Handlebars.compile<SubjectData>(source, OPTIONS);
+    template = compiler().compile<SubjectData>(source, OPTIONS);
     template(SAMPLE);
   } catch (error) {
     throw new Error(`is not a valid subject template: ${messageOf(error).replace(/ in \[object Object\].*$/s, '').replace(/\s*\n\s*/g, ' ').slice(0, 160)}`);
@@ -62,8 +70,14 @@ export function compileSubject(source: string): SubjectTemplate {
   return (data) => plainLine(template(data));
 }
 
-const defaults = [DEFAULT_SUBJECT, ...DEFAULT_FALLBACKS].map(compileSubject);
-const [titleAlone, countOnly, emptyDefault] = [TITLE_ALONE, COUNT_ONLY, EMPTY_SUBJECT].map(compileSubject) as [SubjectTemplate, SubjectTemplate, SubjectTemplate];
+/** The built-in forms, compiled on the first subject rendered (see `compiler`). */
+let builtIn: { defaults: SubjectTemplate[]; titleAlone: SubjectTemplate; countOnly: SubjectTemplate; emptyDefault: SubjectTemplate } | undefined;
+function builtInForms() {
+  if (builtIn) return builtIn;
+  const [titleAlone, countOnly, emptyDefault] = [TITLE_ALONE, COUNT_ONLY, EMPTY_SUBJECT].map(compileSubject) as [SubjectTemplate, SubjectTemplate, SubjectTemplate];
+  builtIn = { defaults: [DEFAULT_SUBJECT, ...DEFAULT_FALLBACKS].map(compileSubject), titleAlone, countOnly, emptyDefault };
+  return builtIn;
+}
 
 /**
  * The edition's subject: the editor's template as written (preflight warns when it is long), or
@@ -71,6 +85,7 @@ const [titleAlone, countOnly, emptyDefault] = [TITLE_ALONE, COUNT_ONLY, EMPTY_SU
  */
 export function renderSubject(custom: string | undefined, data: SubjectData): string {
   if (custom) return compileSubject(custom)(data);
+  const { defaults, titleAlone, countOnly, emptyDefault } = builtInForms();
   if (!data.lead) return emptyDefault(data);
   for (const form of defaults) {
     const subject = form(data);

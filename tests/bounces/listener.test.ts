@@ -4,7 +4,7 @@ import { startBounceListener, type BounceListener } from '../../src/bounces/list
 import { bounceDeps } from '../../src/bounces/process.js';
 import { addSubscribers, send } from '../deliver/helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { createWorkspace, post, type Workspace } from '../support/workspace.js';
+import { createOnePostWorkspace, post, type Workspace } from '../support/workspace.js';
 import { arf, autoReply, bomb, gmail, rfc3464, yahoo } from './fixtures.js';
 import { deliverReport, originalTo } from './support.js';
 
@@ -24,7 +24,7 @@ const READERS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'd
 
 async function sentEditionAndListener(env: Record<string, string> = {}) {
   smtp = await startSmtpServer();
-  ws = createWorkspace({ SMTP_URL: smtp.url, BOUNCE_ADDRESS: 'bounces@example.org', ...env });
+  ws = createOnePostWorkspace({ SMTP_URL: smtp.url, BOUNCE_ADDRESS: 'bounces@example.org', ...env });
   await addSubscribers(ws, READERS);
   await send(ws);
   app = await ws.app();
@@ -47,7 +47,7 @@ describe('VERP and the inbound SMTP listener', () => {
 
   it('without BOUNCE_ADDRESS the envelope sender is the From address, as before', async () => {
     smtp = await startSmtpServer();
-    ws = createWorkspace({ SMTP_URL: smtp.url });
+    ws = createOnePostWorkspace({ SMTP_URL: smtp.url });
     await addSubscribers(ws, ['alice@example.com']);
     await send(ws);
     expect(smtp.received[0]!.from).toBe('digest@example.org');

@@ -6,6 +6,7 @@ import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { arf, rfc3464 } from './fixtures.js';
 import { deliverReport, originalTo } from './support.js';
+import { cliArgv } from '../support/cli.js';
 
 /** `digest bounces serve` as a real process: the SMTP listener and the mailbox reader together. */
 let ws: Workspace;
@@ -39,7 +40,7 @@ describe('digest bounces serve', () => {
     const [alice, bob] = ['alice@example.com', 'bob@example.com'].map((a) => originalTo(smtp, a));
     await imap.append(arf(bob!));
 
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'bounces', 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, cliArgv('bounces', 'serve', '--port', '0', '--host', '127.0.0.1'), { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let out = '';
     proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));

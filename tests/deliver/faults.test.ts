@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptOptions, type ScriptedServer } from '../support/scripted-smtp.js';
-import { createWorkspace, type Workspace } from '../support/workspace.js';
+import { createOnePostWorkspace, type Workspace } from '../support/workspace.js';
 import { addresses, addSubscribers, fakeTime, ledger, send, states, subscriberStatus } from './helpers.js';
 
 /**
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function setup(script: ScriptOptions, recipients: string[], env: Record<string, string> = {}) {
   server = await startScriptedServer(script);
-  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', ...env });
+  ws = createOnePostWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', ...env });
   await addSubscribers(ws, recipients);
 }
 
@@ -167,7 +167,7 @@ describe('delivery engine under SMTP faults', () => {
 
   it('535 on AUTH aborts before any RCPT, with a clear error and no delivery recorded', async () => {
     server = await startScriptedServer({ auth: () => '535 5.7.8 authentication failed' });
-    ws = createWorkspace({ SMTP_URL: `smtp://user:wrong@127.0.0.1:${server.port}?allowInsecureAuth=true` });
+    ws = createOnePostWorkspace({ SMTP_URL: `smtp://user:wrong@127.0.0.1:${server.port}?allowInsecureAuth=true` });
     await addSubscribers(ws, addresses(3));
     await expect(send(ws)).rejects.toMatchObject({ code: 'SMTP_AUTH', message: expect.stringMatching(/refused the login \(.*535 5\.7\.8.*check the user and password in SMTP_URL/) });
     const run = await ws.cli('send');
@@ -180,7 +180,7 @@ describe('delivery engine under SMTP faults', () => {
 
   it('a refused STARTTLS aborts before any RCPT, with a clear error and no delivery recorded', async () => {
     server = await startScriptedServer({ startTls: '454 4.7.0 TLS not available due to temporary reason' });
-    ws = createWorkspace({ SMTP_URL: server.url });
+    ws = createOnePostWorkspace({ SMTP_URL: server.url });
     await addSubscribers(ws, addresses(3));
     await expect(send(ws)).rejects.toMatchObject({ code: 'SMTP_TLS', message: expect.stringContaining('refused the TLS upgrade: 454 4.7.0') });
     const app = await ws.app();

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer, type SessionInfo } from '../support/scripted-smtp.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { addresses, addSubscribers, ledger } from './helpers.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * Real `digest send` processes (node itself, so signals reach it) against a slow scripted server:
@@ -24,7 +25,7 @@ interface Run {
 }
 
 function digestSend(workspace: Workspace): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'send'], { cwd: REPO, env: { ...process.env, ...workspace.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgv('send'), { cwd: REPO, env: { ...process.env, ...workspace.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';

@@ -1,8 +1,7 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
-import { SEED_TITLES } from '../support/seed.js';
-import { createWorkspace, type Workspace } from '../support/workspace.js';
+import { createOnePostWorkspace, createWorkspace, type Workspace } from '../support/workspace.js';
 import { seedItems, startFeedServer, wordpressRss, type FeedServer } from './support.js';
 
 /**
@@ -13,9 +12,10 @@ let server: FeedServer;
 let feedText: string;
 const workspaces: Workspace[] = [];
 
-function workspace(env: Record<string, string>, posts = true): Workspace {
+function workspace(env: Record<string, string>, posts: boolean | 'one' = true): Workspace {
   // Long enough for a loaded machine; the tests of a server that never answers set a short one.
-  const ws = createWorkspace({ FEEDS_TIMEOUT_SECONDS: '15', ...env }, { posts });
+  const full = { FEEDS_TIMEOUT_SECONDS: '15', ...env };
+  const ws = posts === 'one' ? createOnePostWorkspace(full) : createWorkspace(full, { posts });
   workspaces.push(ws);
   return ws;
 }
@@ -79,8 +79,8 @@ afterAll(async () => {
 
 const FAULTS: [string, string, RegExp][] = [
   ['answering 500', '/500', /answered 500/],
-  ['never answering', '/hang', /no complete answer within 1.5 s/],
-  ['never finishing its body', '/slow-body', /no complete answer within 1.5 s/],
+  ['never answering', '/hang', /no complete answer within 0.5 s/],
+  ['never finishing its body', '/slow-body', /no complete answer within 0.5 s/],
   ['redirecting in a loop', '/loop', /more than 5 redirects/],
   ['redirecting to a file: address', '/to-file', /not an http:\/\/ or https:\/\/ address/],
   ['sending 20 MB', '/huge', /larger than 5\.0 MB/],
@@ -93,12 +93,14 @@ const FAULTS: [string, string, RegExp][] = [
 describe('a broken feed costs a warning and nothing else', () => {
   for (const [name, path, problem] of FAULTS) {
     it(`a feed ${name}`, async () => {
-      const ws = workspace({ FEEDS: server.url(path), ...(/within/.test(problem.source) ? { FEEDS_TIMEOUT_SECONDS: '1.5' } : {}) });
+      // One Markdown post is enough to show the edition still goes out; the timeout only matters
+      // to the two servers that never finish, where waiting it out is the case under test.
+      const ws = workspace({ FEEDS: server.url(path), ...(/within/.test(problem.source) ? { FEEDS_TIMEOUT_SECONDS: '0.5' } : {}) }, 'one');
       const report = await send(ws);
       expect(report.feeds).toHaveLength(1);
       expect(report.feeds[0]).toMatchObject({ result: 'error', items: 0 });
       expect(report.feeds[0]!.error).toMatch(problem);
-      expect(report.edition?.posts.map((p) => p.title)).toEqual(SEED_TITLES);
+      expect(report.edition?.posts.map((p) => p.title)).toEqual(['The one post']);
       expect(report.tally.sent).toBe(1);
       const status = await ws.cli('status');
       expect(status.output).toMatch(new RegExp(`Feed 127\\.0\\.0\\.1:\\d+ \\(${server.url(path).replace(/[.?/]/g, '\\$&')}\\): last fetch .*: error: `));

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dkimKeys } from '../support/dkim.js';
 import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, PASSWD_MARK, type Hostile } from './harness.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * Wrong configuration, through `digest check` and `digest send`: every problem is listed by its
@@ -84,7 +85,7 @@ describe('configuration problems are listed by name; secrets never printed', () 
 describe('the real process, logging at info, never prints a secret', () => {
   const run = (env: Record<string, string>, args: string[]) =>
     new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' } });
+      const child = spawn(process.execPath, cliArgv(...args), { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' } });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));

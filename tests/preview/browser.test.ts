@@ -21,6 +21,8 @@ let page: Page;
 beforeAll(async () => {
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
+  // One tab for the file: each test opens its own preview server's page in it.
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
 afterAll(async () => {
   await browser?.close();
@@ -29,10 +31,9 @@ beforeEach(async () => {
   smtp = await startSmtpServer();
   ws = createWorkspace({ SMTP_URL: smtp.url, PUBLIC_URL: 'http://localhost:3000/' });
   preview = await startPreviewServer({ loadConfig: () => ws.config(), envFile: join(ws.dir, '.env'), port: 0 });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
 afterEach(async () => {
-  await page.close();
+  await page.goto('about:blank'); // closes the live-reload stream before its server stops
   await preview.close();
   await smtp.close();
   ws.cleanup();

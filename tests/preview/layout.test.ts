@@ -13,12 +13,15 @@ import { previewFixture, type PreviewFixture } from './fixture.js';
 const SHOTS = join(REPO, 'test-results', 'preview');
 let browser: Browser;
 let f: PreviewFixture;
+let page: Page;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   f = await previewFixture();
   f.ws.writePost('2023-06-01-broken.md', '---\ntitle: "No date"\nauthor: "A"\n---\nBody\n');
+  // One tab for the file; each test sets its width and loads the page afresh.
+  page = await browser.newPage();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -35,7 +38,7 @@ async function boxes(page: Page, selector: string): Promise<Box[]> {
 describe('the preview page layout', () => {
   for (const width of [1440, 900, 390]) {
     it(`at ${width} px: no overlap, no clipping, the email frame reachable from its left edge`, async () => {
-      const page = await browser.newPage({ viewport: { width, height: 1000 } });
+      await page.setViewportSize({ width, height: 1000 });
       await page.goto(f.preview.url);
       await page.locator('iframe.email-frame').waitFor();
       expect(await page.evaluate<number>('document.documentElement.scrollWidth'), 'no sideways scrolling of the page').toBeLessThanOrEqual(width);
@@ -52,12 +55,11 @@ describe('the preview page layout', () => {
       const [frame] = await boxes(page, 'iframe.email-frame');
       expect(frame!.x).toBeGreaterThanOrEqual(stage!.x);
       await page.screenshot({ path: join(SHOTS, `layout-${width}.png`), fullPage: true });
-      await page.close();
     });
   }
 
   it('lists the broken post first among the left-out posts and among the preflight warnings', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await page.setViewportSize({ width: 1440, height: 1000 });
     await page.goto(f.preview.url);
     const first = page.getByTestId('left-out').locator('li').first();
     expect(await first.getAttribute('data-kind')).toBe('invalid');
@@ -65,6 +67,5 @@ describe('the preview page layout', () => {
     const warning = page.getByTestId('preflight').locator('li').first();
     expect(await warning.getAttribute('data-check')).toBe('posts');
     expect(await warning.textContent()).toMatch(/left out because it is broken: posts\/2023-06-01-broken\.md:\d+: date/);
-    await page.close();
   });
 });

@@ -3,15 +3,15 @@ import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { dkimKeys } from '../support/dkim.js';
-import { createWorkspace, post, REPO } from '../support/workspace.js';
+import { createWorkspace, post } from '../support/workspace.js';
 import { previewFixture, type PreviewFixture } from './fixture.js';
+import { cliArgv } from '../support/cli.js';
 
 let f: PreviewFixture;
 beforeEach(async () => {
@@ -191,7 +191,7 @@ describe('digest preview (the command)', () => {
   it('takes the next free port when the one asked for is busy and prints the URL', async () => {
     blocker = createServer();
     const busy = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href, join(REPO, 'src/cli.ts'), 'preview', '--port', String(busy)], { cwd: f.ws.dir, env: { ...process.env, ...f.ws.env, SMTP_URL: '' } });
+    const child = spawn(process.execPath, cliArgv('preview', '--port', String(busy)), { cwd: f.ws.dir, env: { ...process.env, ...f.ws.env, SMTP_URL: '' } });
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {

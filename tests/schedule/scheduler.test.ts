@@ -6,7 +6,7 @@ import { createScheduler, type Scheduler } from '../../src/schedule/scheduler.js
 import { runTick } from '../../src/schedule/tick.js';
 import { runWorker } from '../../src/deliver/worker.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { createWorkspace, post, type Workspace } from '../support/workspace.js';
+import { createOnePostWorkspace, post, type Workspace } from '../support/workspace.js';
 import { fakeClock, type FakeClock } from './fake-clock.js';
 
 const H = 3_600_000;
@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 function workspace(env: Record<string, string>) {
-  ws = createWorkspace({ SMTP_URL: smtp.url, SMTP_MAX_CONNECTIONS: '1', ...env });
+  ws = createOnePostWorkspace({ SMTP_URL: smtp.url, SMTP_MAX_CONNECTIONS: '1', ...env });
 }
 
 async function instance(graceHours = 12, maxSleepMs = 10 * 60_000) {

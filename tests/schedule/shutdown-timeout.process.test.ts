@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * A scripted SMTP server that accepts everything up to the end of the message and then never
@@ -69,7 +69,7 @@ describe('shutdown bound', () => {
     await app.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }], new Date(Date.now() - 60_000));
     await app.close();
     const env = { ...process.env, ...ws.env, DIGEST_SCHEDULE: '*/2 * * * * 0-6', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '1' };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'schedule'], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, cliArgv('schedule'), { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
     cleanup.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));

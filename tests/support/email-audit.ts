@@ -57,10 +57,15 @@ export interface AxeViolation {
   nodes: string[];
 }
 
-/** axe-core's WCAG 2.x A/AA and best-practice rules on the loaded page; serious and critical ones only unless `all`. */
+/**
+ * axe-core's WCAG 2.x A/AA and best-practice rules on the loaded page; serious and critical ones
+ * only unless `all`. axe-core is injected once per document (parsing it costs more than a run), so
+ * a page can be audited again after emulateMedia; only violations are collected in full
+ * (resultTypes), which spares building selectors for every passing node.
+ */
 export async function axeViolations(page: Page, options: { all?: boolean } = {}): Promise<AxeViolation[]> {
-  await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+  if (!(await page.evaluate('typeof window.axe === "object"'))) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
     .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target)) })))`);
   return options.all ? violations : violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

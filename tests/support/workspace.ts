@@ -72,6 +72,17 @@ export function createWorkspace(env: Record<string, string> = {}, options: { pos
   };
 }
 
+/**
+ * A workspace with one short post (dated mid-2025, before every fake clock the tests start) instead
+ * of the ten seed posts: for tests about delivery, faults or scheduling, where the digest's size
+ * is not what is tested and rendering ten posts per run was most of the time.
+ */
+export function createOnePostWorkspace(env: Record<string, string> = {}): Workspace {
+  const ws = createWorkspace(env, { posts: false });
+  ws.writePost('2025-06-01-one-post.md', post({ title: 'The one post', date: '2025-06-01T00:00:00Z' }));
+  return ws;
+}
+
 export function post(fields: { title: string; date: string; categories?: string[]; draft?: boolean; slug?: string }, body = 'A paragraph of body text.'): string {
   const lines = ['---', `title: ${JSON.stringify(fields.title)}`, `date: ${fields.date}`, 'author: "Test Author"'];
   lines.push(`categories: ${JSON.stringify(fields.categories ?? ['International Governments'])}`);

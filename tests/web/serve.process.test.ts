@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { form } from './harness.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * `digest serve` as a real process: the one-click unsubscribe is on disk when the answer arrives,
@@ -16,7 +17,7 @@ afterEach(() => {
 });
 
 function startServe(env: Record<string, string>, host: string[] = ['--host', '127.0.0.1']): Promise<{ url: string; child: ChildProcess; out: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', ...host], {
+  const proc = spawn(process.execPath, cliArgv('serve', '--port', '0', ...host), {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

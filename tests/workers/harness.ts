@@ -4,6 +4,7 @@ import { prepareEdition } from '../../src/pipeline.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { startScriptedServer, type ScriptedServer, type ScriptOptions } from '../support/scripted-smtp.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { cliArgv } from '../support/cli.js';
 
 /**
  * Real `digest worker` (and `digest schedule`) processes sharing one PostgreSQL database and one
@@ -57,7 +58,7 @@ export function workerHarness() {
       await app.close();
     },
     spawn(command: string, env: Record<string, string> = {}): Proc {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', command], { cwd: REPO, env: { ...process.env, ...state.ws!.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, cliArgv(command), { cwd: REPO, env: { ...process.env, ...state.ws!.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       const proc: Proc = { child, events: [], stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))) };
       let partial = '';
       child.stdout!.on('data', (chunk: Buffer) => (proc.stdout += chunk.toString()));

@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+import { REPO } from './workspace.js';
+
+/**
+ * The compiled CLI, as production runs it. The suite's global setup (tests/support/build-setup.ts)
+ * has rebuilt dist/ if src/ changed, so this is never older than the source under test.
+ */
+export const CLI_JS = join(REPO, 'dist', 'cli.js');
+
+/** Arguments for node that run `digest ARGS`: `spawn(process.execPath, cliArgv('send'), …)`. */
+export function cliArgv(...args: string[]): string[] {
+  return [CLI_JS, ...args];
+}
