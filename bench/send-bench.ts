@@ -5,7 +5,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importBench } from './import-bench.js';
-import { hasCommand, runCli, type CliRun, sampleMessage, seededWorkspace, sentOf, smtpSource } from './end-to-end.js';
+import { buildFirst, hasCommand, runCli, type CliRun, sampleMessage, seededWorkspace, sentOf, smtpSource } from './end-to-end.js';
 import { REPO } from './workspace.js';
 
 /**
@@ -217,6 +217,7 @@ async function importFigures(rows: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  buildFirst();
   out(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start.\n`);
   await inProcess();
   if (!skip.has('e2e')) await endToEnd(Number(values['e2e-count']));
