@@ -1,4 +1,4 @@
-import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
+import { claimWith, resendNote, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
 import type { DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Pg, Sql } from './db.js';
 
@@ -78,7 +78,7 @@ async function recordUncertain(sql: Sql, worker: string, edition: number, id: nu
     const resent = await sql.run(
       `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $1, last_error = $2, retry_at = $3, updated_at = $4, worker_id = NULL
        WHERE edition = $5 AND subscriber_id = $6 AND state IN ('sending', 'awaiting') AND worker_id = $7 AND resends = 0`,
-      [reason, `uncertain (${reason}); resent once with the same Message-ID`, resendAt.getTime(), at, edition, id, worker],
+      [reason, resendNote(reason), resendAt.getTime(), at, edition, id, worker],
     );
     if (resent === 1) return 'deferred';
   }

@@ -1,4 +1,4 @@
-import { claimWith, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
+import { claimWith, resendNote, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
 import type { DeliveryOutcome, DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Db } from './open.js';
 
@@ -62,8 +62,7 @@ export function deliveryStore(db: Db): DeliveryStore {
   const recordUncertain = (worker: string, edition: number, id: number, reason: string, resendAt: Date | undefined, now: Date) => {
     const at = now.getTime();
     if (resendAt) {
-      const error = `uncertain (${reason}); resent once with the same Message-ID`;
-      if (resendOnce.run({ worker, edition, id, reason, error, retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred' as const;
+      if (resendOnce.run({ worker, edition, id, reason, error: resendNote(reason), retryAt: resendAt.getTime(), now: at }).changes === 1) return 'deferred' as const;
     }
     const done = finish.run({ worker, edition, id, state: 'uncertain', error: reason, retryAt: null, now: at }).changes === 1;
     return done ? ('uncertain' as const) : undefined;
