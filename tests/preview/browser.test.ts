@@ -1,18 +1,18 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { startPreviewServer, type PreviewServer } from '../../src/preview/server.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { SEED_TITLES } from '../support/seed.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, type TestBrowser } from '../support/browser.js';
 
 const SHOTS = join(REPO, 'test-results', 'preview');
 const WAIT = { timeout: 10_000 };
 
-let browser: Browser;
+let browser: TestBrowser;
 let smtp: TestSmtpServer;
 let ws: Workspace;
 let preview: PreviewServer;

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, type TestBrowser } from '../support/browser.js';
 import { REPO } from '../support/workspace.js';
 import { previewFixture, type PreviewFixture } from './fixture.js';
 
@@ -11,7 +11,7 @@ import { previewFixture, type PreviewFixture } from './fixture.js';
  * a broken post is the first thing the editor sees among the left-out posts and the warnings.
  */
 const SHOTS = join(REPO, 'test-results', 'preview');
-let browser: Browser;
+let browser: TestBrowser;
 let f: PreviewFixture;
 let page: Page;
 

@@ -6,7 +6,7 @@ import { createWorkspace, post, REPO, type Workspace } from '../support/workspac
 
 /**
  * The real production process: `node bin/digest.js start` (what deploy/digest.service runs; npm start
- * execs the same), a six-field schedule firing every 3 seconds, a real SMTP server that takes
+ * execs the same), a six-field schedule firing every second, a real SMTP server that takes
  * 150 ms per message so a send can be interrupted midway. Every wait is bounded.
  */
 interface Running {
@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 function start(): Running {
-  const env = { ...process.env, ...ws.env, DIGEST_SCHEDULE: '*/3 * * * * 0-6', PORT: '0', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '10' };
+  const env = { ...process.env, ...ws.env, DIGEST_SCHEDULE: '* * * * * 0-6', PORT: '0', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '10' };
   const child = spawn(process.execPath, [join(REPO, 'bin', 'digest.js'), 'start'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Running = { child, events: [], stdout: [], exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   let buffered = '';

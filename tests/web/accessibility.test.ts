@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { signedLink } from '../../src/tokens.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, type TestBrowser } from '../support/browser.js';
 import { axeViolations, contrastOfText } from '../support/email-audit.js';
 import { REPO } from '../support/workspace.js';
 import { addActiveAda, form, signedLinkFor, startWebHarness, type WebHarness } from './harness.js';
@@ -16,7 +16,7 @@ import { addActiveAda, form, signedLinkFor, startWebHarness, type WebHarness } f
  */
 const SHOTS = join(REPO, 'test-results', 'web');
 let h: WebHarness;
-let browser: Browser;
+let browser: TestBrowser;
 let page: Page;
 let pages: Record<string, string>;
 

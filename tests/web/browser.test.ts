@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { REPO } from '../support/workspace.js';
 import { headerValue } from '../support/smtp.js';
 import { linkIn, startWebHarness, type WebHarness } from './harness.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, type TestBrowser } from '../support/browser.js';
 
 /**
  * The whole subscriber journey in Debian's Chromium against the real server, real SMTP and a real
@@ -15,7 +15,7 @@ import { launchChromium } from '../support/browser.js';
  */
 const SHOTS = join(REPO, 'test-results', 'web');
 
-let browser: Browser;
+let browser: TestBrowser;
 let h: WebHarness;
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ const READERS = addresses(3);
 
 describe('two schedulers on one database', () => {
   it('exactly one edition per tick over five ticks', async () => {
-    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 5 }) }, READERS, { DIGEST_SCHEDULE: '*/2 * * * * 0-6' });
+    await h.prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 5 }) }, READERS, { DIGEST_SCHEDULE: '* * * * * 0-6' });
     const schedulers = [h.spawn('schedule'), h.spawn('schedule')];
     const editions = async () => h.sql<{ number: number; tick_key: string; status: string }>('SELECT number, tick_key, status FROM editions ORDER BY number');
     for (let n = 1; n <= 5; n += 1) {
