@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { prepareEdition } from '../../src/pipeline.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
@@ -21,12 +22,18 @@ export interface Proc {
 
 export function workerHarness() {
   let db: TestDatabase;
+  // The tests poll the ledger every 25 ms while the workers run: on one kept connection, not a new
+  // PostgreSQL backend (a process of its own) for every look.
+  let pool: pg.Pool;
   const procs: Proc[] = [];
   const state = { server: undefined as ScriptedServer | undefined, ws: undefined as Workspace | undefined };
   beforeAll(async () => {
     db = await freshDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    pool.on('error', () => undefined); // an idle connection ended by the server; the next query opens another
   }, 60_000);
   afterAll(async () => {
+    await pool?.end();
     await db?.drop();
   });
   afterEach(async () => {
@@ -81,7 +88,7 @@ export function workerHarness() {
         await app.close();
       }
     },
-    sql: <R = Record<string, unknown>>(text: string, values: unknown[] = []) => query<R>(db.url, text, values),
+    sql: async <R = Record<string, unknown>>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as R[],
   };
 }
 
