@@ -159,9 +159,11 @@ describe('SIGSTOP past the dead-after limit, then SIGCONT', () => {
     const edition = await h.prepareEdition();
     await waitFor('the victim to await replies', async () => ((await victimRows(victim)).awaiting ?? 0) >= 1);
     victim.child.kill('SIGSTOP');
-    const stoppedAt = own.messages.length;
     // Judged by the database clock: gone from the workers table once silent for 3 s.
     await waitFor('the victim to be declared dead', async () => (await h.sql(`SELECT 1 FROM workers WHERE id LIKE $1`, [`%:${victim.child.pid}:%`])).length === 0, 60_000);
+    // Counted while it is still stopped, seconds after the stop: bytes it had already handed to
+    // the kernel have arrived by now, so any later message is one it sent after waking.
+    const stoppedAt = own.messages.length;
     await waitFor('the edition to complete', async () => (await h.sql<{ status: string }>('SELECT status FROM editions WHERE number = $1', [edition]))[0]?.status === 'complete', 90_000);
     victim.child.kill('SIGCONT');
     await waitFor('the woken victim to notice', () => victim.events.some((e) => e.event === 'worker.declared-dead'), 30_000);
