@@ -136,7 +136,8 @@ describe('every command on PostgreSQL', () => {
       await locker.query('BEGIN');
       await locker.query('LOCK TABLE subscribers IN ACCESS EXCLUSIVE MODE');
       const blocked = app.store.countSubscribers().then(() => 'answered', (error: unknown) => error);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Until the count is waiting on the lock (it is then mid-query when its connection is ended).
+      while ((await locker.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rowCount === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await query(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> $1 AND state = 'active'`, [(locker as unknown as { processID: number }).processID]);
       const error = (await blocked) as StoreError;
       expect(error).toBeInstanceOf(StoreError);

@@ -115,8 +115,9 @@ describe('a connection ended while it waits for another preparer', () => {
       const waiting = store.withPrepareLock(async () => (prepared = true)).catch((error: unknown) => error);
       let waiter: number | undefined;
       while (waiter === undefined) {
-        const [row] = await query<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`);
-        waiter = row?.pid;
+        // Asked on the holder's own connection: a new backend for every look costs a process start.
+        const { rows } = await holder.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`);
+        waiter = rows[0]?.pid;
       }
       await query(url, 'SELECT pg_terminate_backend($1)', [waiter]);
       const error = (await waiting) as StoreError;
