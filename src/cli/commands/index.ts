@@ -14,6 +14,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'collect, select, render and deliver the next edition (or resume an unfinished one)',
     configure: (c) => c.option('--dry-run', 'render and count recipients; send and record nothing').option('--cadence <cadence>', `which cadence's edition (${CADENCE_CHOICES.join(', ')}; must be enabled)`, 'weekly'),
     action: async (context) => (await import('./send.js')).send(context),
+    early: async () => ({ mjml: (await import('../../render/mjml-thread.js')).startMjmlWorker() }),
   },
   {
     name: 'render',

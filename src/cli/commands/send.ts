@@ -1,4 +1,4 @@
-import { createApp } from '../../app.js';
+import { createApp, type App } from '../../app.js';
 import { runSend, type SendReport } from '../../pipeline.js';
 import { feedWarnings } from '../../feeds/gather.js';
 import { formatProblem } from '../../posts/post.js';
@@ -8,22 +8,27 @@ import { importSamplesIfEmbedded } from '../../subscribers/sample.js';
 import { UsageError } from '../../errors.js';
 import { unscheduledCadence } from '../../subscribers/choices.js';
 import { stringOption, type CommandContext } from '../command.js';
+import { startMjmlWorker } from '../../render/mjml-thread.js';
 
 /** `digest send`: refuses a cadence that is not enabled (it would make an edition nobody receives). */
-export async function send({ options, out, loadConfig }: CommandContext): Promise<number> {
-  const cadence = parseCadence(stringOption(options, 'cadence'));
-  const dryRun = options.dryRun === true;
-  const config = loadConfig();
-  const disabled = unscheduledCadence(config, cadence);
-  if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
-  const app = await createApp(config, { dryRun });
+export async function send({ options, out, loadConfig, early }: CommandContext): Promise<number> {
+  // The MJML worker (render/mjml-thread.ts) imports mjml on the other core meanwhile; it is the
+  // app's from createApp on, and closed here if the command stops before.
+  const mjml = early?.mjml ?? startMjmlWorker();
+  let app: App | undefined;
   try {
+    const cadence = parseCadence(stringOption(options, 'cadence'));
+    const dryRun = options.dryRun === true;
+    const config = loadConfig();
+    const disabled = unscheduledCadence(config, cadence);
+    if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
+    app = await createApp(config, { dryRun, mjml });
     await importSamplesIfEmbedded(app, out);
     const report = await runSend(app, { cadence, progress: true });
     printReport(report, out, { dryRun, destination: app.transport.description });
     return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
   } finally {
-    await app.close();
+    await (app ? app.close() : mjml.close());
   }
 }
 

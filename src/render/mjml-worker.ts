@@ -1,0 +1,29 @@
+import { parentPort } from 'node:worker_threads';
+import { messageOf } from '../errors.js';
+import { importMjml, mjmlToHtml } from './mjml.js';
+
+/**
+ * The worker side of mjml-thread.ts: imports mjml as soon as it starts (the slow part, done while
+ * the main thread loads the configuration, opens the store and collects posts), then compiles
+ * each MJML source it is sent with the same `mjmlToHtml` as the main thread would.
+ */
+export interface MjmlRequest {
+  id: number;
+  source: string;
+}
+export type MjmlReply = { id: number; html: string; warnings: string[] } | { id: number; error: string };
+
+const port = parentPort;
+if (port) {
+  const loaded = importMjml();
+  loaded.catch(() => undefined); // reported with the first request
+  port.on('message', ({ id, source }: MjmlRequest) => {
+    loaded
+      .then((mjml2html) => mjmlToHtml(mjml2html, source))
+      .then(
+        (output): MjmlReply => ({ id, ...output }),
+        (error: unknown): MjmlReply => ({ id, error: messageOf(error) }),
+      )
+      .then((reply) => port.postMessage(reply));
+  });
+}
