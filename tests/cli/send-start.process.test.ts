@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { previewMessage } from '../../src/edition/preview-message.js';
 import { renderDigest } from '../../src/render/render-digest.js';
 import { buildViewModel } from '../../src/render/view-model.js';
 import { cliArgv } from '../support/cli.js';
@@ -26,8 +27,8 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-function send(): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, cliArgv('send'), { env: { PATH: process.env.PATH ?? '', ...ws.env }, timeout: 60_000 }).then(
+function send(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, cliArgv(...(args.length > 0 ? args : ['send'])), { env: { PATH: process.env.PATH ?? '', ...ws.env }, timeout: 60_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -59,6 +60,21 @@ describe('`digest send` with its MJML worker', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('`digest render` (the same worker) writes the HTML a render in this thread gives', async () => {
+    const out = join(ws.dir, 'rendered');
+    const result = await send('render', '--out', out);
+    expect(result.code).toBe(0);
+    const app = await ws.app();
+    try {
+      const here = (await previewMessage(app, { cadence: 'weekly' })).message!;
+      expect(readFileSync(join(out, 'digest.html'), 'utf8')).toBe(here.html);
+      expect(readFileSync(join(out, 'digest.txt'), 'utf8')).toBe(here.text);
+    } finally {
+      await app.close();
+    }
+    await expectNothingRecorded();
   });
 
   it('a missing variable stops it with templates/<file>:<line>, exit 1, nothing recorded or sent', async () => {

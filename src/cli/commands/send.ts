@@ -8,13 +8,12 @@ import { importSamplesIfEmbedded } from '../../subscribers/sample.js';
 import { UsageError } from '../../errors.js';
 import { unscheduledCadence } from '../../subscribers/choices.js';
 import { stringOption, type CommandContext } from '../command.js';
-import { startMjmlWorker } from '../../render/mjml-thread.js';
 
 /** `digest send`: refuses a cadence that is not enabled (it would make an edition nobody receives). */
 export async function send({ options, out, loadConfig, early }: CommandContext): Promise<number> {
-  // The MJML worker (render/mjml-thread.ts) imports mjml on the other core meanwhile; it is the
-  // app's from createApp on, and closed here if the command stops before.
-  const mjml = early?.mjml ?? startMjmlWorker();
+  // The MJML worker `early` started (render/mjml-thread.ts) is the app's from createApp on;
+  // closed here if the command stops before.
+  const mjml = early?.mjml;
   let app: App | undefined;
   try {
     const cadence = parseCadence(stringOption(options, 'cadence'));
@@ -22,13 +21,13 @@ export async function send({ options, out, loadConfig, early }: CommandContext):
     const config = loadConfig();
     const disabled = unscheduledCadence(config, cadence);
     if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
-    app = await createApp(config, { dryRun, mjml });
+    app = await createApp(config, { dryRun, ...(mjml ? { mjml } : {}) });
     await importSamplesIfEmbedded(app, out);
     const report = await runSend(app, { cadence, progress: true });
     printReport(report, out, { dryRun, destination: app.transport.description });
     return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
   } finally {
-    await (app ? app.close() : mjml.close());
+    await (app ? app.close() : mjml?.close());
   }
 }
 
