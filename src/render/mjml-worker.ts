@@ -1,11 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { messageOf } from '../errors.js';
 import { importMjml, mjmlToHtml } from './mjml.js';
+import { deferUnusedMjmlParts } from './mjml-unused-parts.js';
 
 /**
  * The worker side of mjml-thread.ts: imports mjml as soon as it starts (the slow part, done while
- * the main thread loads the configuration, opens the store and collects posts), then compiles
- * each MJML source it is sent with the same `mjmlToHtml` as the main thread would.
+ * the main thread loads the configuration, opens the store and collects posts), without the parts
+ * of mjml a digest never runs (mjml-unused-parts.ts), then compiles each MJML source it is sent
+ * with the same `mjmlToHtml` as the main thread would.
  */
 export interface MjmlRequest {
   id: number;
@@ -15,6 +17,7 @@ export type MjmlReply = { id: number; html: string; warnings: string[] } | { id:
 
 const port = parentPort;
 if (port) {
+  deferUnusedMjmlParts();
   const loaded = importMjml();
   loaded.catch(() => undefined); // reported with the first request
   port.on('message', ({ id, source }: MjmlRequest) => {

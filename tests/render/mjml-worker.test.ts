@@ -65,6 +65,13 @@ describe('MJML compiled in the worker', () => {
     expect(there).toEqual(here);
   });
 
+  it('inlines <mj-style inline="inline"> as this thread does (juice, which the worker loads only then)', async () => {
+    const source = '<mjml><mj-head><mj-style inline="inline">.lead { color: #1b5fa8; font-weight: 700; }</mj-style></mj-head><mj-body><mj-section><mj-column><mj-text css-class="lead"><p class="lead">Ports reopen</p></mj-text></mj-column></mj-section></mj-body></mjml>';
+    const there = await worker.compile(source);
+    expect(there).toEqual(await inThread.compile(source));
+    expect(there.html).toMatch(/<p class="lead" style="[^"]*color: ?#1b5fa8/);
+  });
+
   it('refuses MJML it cannot parse with the same TemplateError (MJML_INVALID) as this thread', async () => {
     const here = await refusal(inThread.compile('this is not MJML'));
     const there = await refusal(worker.compile('this is not MJML'));
