@@ -49,8 +49,8 @@ export interface AppOptions {
   snsCertificateOrigins?: RegExp;
   metrics?: Metrics;
   /**
-   * Where MJML is compiled: `digest send` passes the worker it started before reading its
-   * configuration (render/mjml-thread.ts); otherwise in this thread. Closed with the app.
+   * Where MJML is compiled: `digest send` and `digest render` pass the worker they started before
+   * reading the configuration (render/mjml-thread.ts); otherwise in this thread. Closed with the app.
    */
   mjml?: MjmlCompiler;
 }

@@ -17,7 +17,7 @@ export interface CommandContext {
 
 /** Work started before a command's modules and the configuration are loaded, to overlap that loading. */
 export interface EarlyStart {
-  /** `send`: the MJML worker (render/mjml-thread.ts), importing mjml on the other core meanwhile. */
+  /** `send` and `render`: the MJML worker (render/mjml-thread.ts), importing mjml on the other core meanwhile. */
   mjml?: MjmlCompiler;
 }
 

@@ -22,7 +22,7 @@ export async function send({ options, out, loadConfig, early }: CommandContext):
     const disabled = unscheduledCadence(config, cadence);
     if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
     app = await createApp(config, { dryRun, ...(mjml ? { mjml } : {}) });
-  await importSamplesIfEmbedded(app, out);
+    await importSamplesIfEmbedded(app, out);
     const report = await runSend(app, { cadence, progress: true });
     printReport(report, out, { dryRun, destination: app.transport.description });
     return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
