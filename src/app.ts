@@ -5,6 +5,7 @@ import { createLogger, silentLogger, withFields, type Logger } from './logger.js
 import { encodeText } from './mail/headers.js';
 import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
+import { inThreadMjml, type MjmlCompiler } from './render/mjml.js';
 import type { CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
 import { openStore } from './store/open.js';
@@ -47,6 +48,11 @@ export interface AppOptions {
   /** Tests serve their own SNS-style certificate from a loopback origin. */
   snsCertificateOrigins?: RegExp;
   metrics?: Metrics;
+  /**
+   * Where MJML is compiled: `digest send` and `digest render` pass the worker they started before
+   * reading the configuration (render/mjml-thread.ts); otherwise in this thread. Closed with the app.
+   */
+  mjml?: MjmlCompiler;
 }
 
 /** Amazon SNS signs with certificates served only from these https hosts. */
@@ -60,6 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const secret = config.secret ?? (await generatedSecret(store, options.dryRun ? silentLogger : logger, config.dataDir));
   const verp = config.bounces.address ? verpCodec(config.bounces.address, secret) : undefined;
+  const mjml = options.mjml ?? inThreadMjml();
   return {
     config,
     store,
@@ -85,11 +92,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(verp ? { envelopeFrom: (edition: number, subscriberId: number) => verp.address({ edition, subscriberId }) } : {}),
     },
     // Imported when first needed: `status`, `subscribers` and the like never compile a template.
-    templates: async () => (await import('./render/templates.js')).loadTemplates(config.templatesDir),
+    templates: async () => (await import('./render/templates.js')).loadTemplates(config.templatesDir, mjml),
     metrics: options.metrics ?? noMetrics,
     async close() {
       await transport.close();
       await store.close();
+      await mjml.close();
     },
   };
 }

@@ -65,9 +65,15 @@ export interface SendReport {
 const EMPTY_TALLY: Tally = { sent: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
 
 export async function runSend(app: App, options: SendOptions): Promise<SendReport> {
-  // Also loads the DKIM key: a bad one refuses the run here, before an edition is recorded.
-  await app.transport.verify();
-  const prepared = await prepareEdition(app, options);
+  // Connecting (and loading the DKIM key) overlaps stages 1–5; prepareEdition waits for it before
+  // recording an edition, so a refused login or a bad key still leaves no edition behind.
+  const verified = app.transport.verify();
+  verified.catch(() => undefined); // awaited below; not unhandled while preparing
+  const prepared = await prepareEdition(app, { ...options, ready: verified }).catch(async (error: unknown) => {
+    await verified; // when both fail, the transport's error is the one reported, as before
+    throw error;
+  });
+  await verified;
   if (!prepared.edition) return { ...prepared, edition: undefined, tally: EMPTY_TALLY, recovered: { requeued: 0, uncertain: 0 }, complete: true };
   const { edition, ...context } = prepared;
   const result = await runDelivery(app, edition, { signal: options.signal, progress: options.progress, tuning: options.tuning, waitForOthers: true });
@@ -80,8 +86,9 @@ type Prepared = Pick<SendReport, 'resumed' | 'problems' | 'selection' | 'feeds'>
 /**
  * The open edition of the cadence, or a new one if there is something new: stages 1–6, once,
  * under the prepare lock, so two schedulers or senders never make two editions of one tick.
+ * `ready` (the transport's verify, in runSend) must succeed before an edition is recorded.
  */
-export async function prepareEdition(app: App, options: Pick<SendOptions, 'cadence' | 'tickKey' | 'signal' | 'resumeOnly'>): Promise<Prepared> {
+export async function prepareEdition(app: App, options: Pick<SendOptions, 'cadence' | 'tickKey' | 'signal' | 'resumeOnly'> & { ready?: Promise<void> }): Promise<Prepared> {
   const nothing: Prepared = { edition: undefined, resumed: false, problems: [], selection: undefined, feeds: [] };
   const open = await app.store.openEdition(options.cadence);
   if (open) return { ...nothing, edition: open, resumed: true };
@@ -94,7 +101,7 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
     if (selection.included.length === 0) return { ...nothing, problems, selection, feeds };
     const templates = await app.templates();
     const edition = await createEdition(
-      { store: app.store, templates, publication: app.publication },
+      { store: app.store, templates, publication: app.publication, ready: options.ready },
       { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null, note },
     );
     if (!edition) {

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chooseSegment } from '../src/edition/segments.js';
+import { defaultTransport } from '../src/app.js';
+import { DeliveryError } from '../src/errors.js';
 import { runSend } from '../src/pipeline.js';
+import { inThreadMjml } from '../src/render/mjml.js';
 import { headerValue, startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { createWorkspace, post, type Workspace } from './support/workspace.js';
 import { SEED_TITLES } from './support/seed.js';
@@ -187,5 +190,37 @@ describe('stopped topics (excluded categories)', () => {
     expect(sanctions.parsed.text).toContain(SEED_TITLES[9]);
     expect(sanctions.parsed.text).not.toContain(SEED_TITLES[0]);
     expect(smtp.to('only-trade-stopped@example.org')).toHaveLength(0);
+  });
+});
+
+describe('connecting while the edition is prepared', () => {
+  it('a login refused only after the digest was rendered still records no edition and sends nothing', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    // A server slow to refuse AUTH (a fault no test server gives on cue): the refusal comes once the
+    // MJML has been compiled, so preparing has run alongside the connection and reached its end.
+    let rendered!: () => void;
+    const renderedOnce = new Promise<void>((resolve) => (rendered = resolve));
+    const inThread = inThreadMjml();
+    const mjml = { ...inThread, inWorker: false, compile: (source: string) => inThread.compile(source).finally(rendered) };
+    const real = await defaultTransport(ws.config());
+    const transport = {
+      ...real,
+      description: real.description,
+      concurrency: real.concurrency,
+      verify: async () => {
+        await renderedOnce;
+        throw new DeliveryError('SMTP_AUTH', 'The SMTP server refused the login (535 5.7.8 slow refusal).');
+      },
+    };
+    const app = await ws.app({ mjml, transport });
+    try {
+      await expect(runSend(app, { cadence: 'weekly' })).rejects.toMatchObject({ code: 'SMTP_AUTH' });
+      expect(await app.store.listEditions(10)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+    expect(smtp.received).toHaveLength(0);
+    // The same send once the login works: the edition is made then, and goes out.
+    expect((await send()).tally.sent).toBe(1);
   });
 });

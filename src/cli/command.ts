@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { MjmlCompiler } from '../render/mjml.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -10,6 +11,14 @@ export interface CommandContext {
   options: Readonly<Record<string, unknown>>;
   out: (line: string) => void;
   loadConfig: () => Config;
+  /** What the command's `early` started; the action owns it (closes it) from then on. */
+  early?: EarlyStart;
+}
+
+/** Work started before a command's modules and the configuration are loaded, to overlap that loading. */
+export interface EarlyStart {
+  /** `send` and `render`: the MJML worker (render/mjml-thread.ts), importing mjml on the other core meanwhile. */
+  mjml?: MjmlCompiler;
 }
 
 /**
@@ -25,6 +34,8 @@ export interface CommandSpec {
   configure?: (command: import('commander').Command) => void;
   /** Resolves to the exit code. Absent on a group whose work is in its `subcommands`. */
   action?(context: CommandContext): Promise<number>;
+  /** Started before the configuration and `action`'s modules are imported; handed to it as `context.early`. */
+  early?(): Promise<EarlyStart>;
   subcommands?: CommandSpec[];
 }
 

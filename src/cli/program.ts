@@ -60,7 +60,8 @@ function addCommand(parent: Command, spec: CommandSpec, path: string[], io: Prog
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
     try {
-      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, loadConfig: await io.configLoader() };
+      const early = await spec.early?.();
+      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, loadConfig: await io.configLoader(), ...(early ? { early } : {}) };
       setExit(await action(context));
     } catch (error) {
       if (!isDigestError(error)) throw error;

@@ -22,13 +22,15 @@ export interface CreateEditionInput {
 }
 
 export async function createEdition(
-  deps: { store: EditionStore; templates: CompiledTemplates; publication: Publication },
+  deps: { store: EditionStore; templates: CompiledTemplates; publication: Publication; ready?: Promise<void> | undefined },
   input: CreateEditionInput,
 ): Promise<Edition | undefined> {
   const number = await deps.store.nextEditionNumber();
   const note = input.note ?? null;
   const view = buildViewModel({ number, cadence: input.cadence, date: input.now, note }, input.posts, deps.publication);
   const rendered = await renderDigest(deps.templates, view);
+  // What ran alongside the render (the SMTP connection) must have succeeded before anything is recorded.
+  await deps.ready;
   const edition = await deps.store.createEdition({
     number,
     cadence: input.cadence,

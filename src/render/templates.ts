@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { messageOf, TemplateError } from '../errors.js';
+import { inThreadMjml, type MjmlCompiler } from './mjml.js';
 
 /**
  * Loads and compiles the editor's templates once: the MJML layout, the plain-text layout and every
@@ -12,6 +13,8 @@ export interface CompiledTemplates {
   html: (view: object) => string;
   text: (view: object) => string;
   files: string[];
+  /** Turns what `html` produced into HTML (render-digest.ts). */
+  mjml: MjmlCompiler;
 }
 
 export const LAYOUT_FILES = { html: 'digest.mjml.hbs', text: 'digest.txt.hbs' } as const;
@@ -24,7 +27,7 @@ const HELPERS: Record<string, Handlebars.HelperDelegate> = {
 };
 const KNOWN_HELPERS = Object.fromEntries(Object.keys(HELPERS).map((name) => [name, true]));
 
-export async function loadTemplates(templatesDir: string): Promise<CompiledTemplates> {
+export async function loadTemplates(templatesDir: string, mjml: MjmlCompiler = inThreadMjml()): Promise<CompiledTemplates> {
   const handlebars = Handlebars.create();
   for (const [name, helper] of Object.entries(HELPERS)) handlebars.registerHelper(name, helper);
   const partialFiles = await listPartials(templatesDir);
@@ -35,7 +38,7 @@ export async function loadTemplates(templatesDir: string): Promise<CompiledTempl
   }
   const html = compileFile(handlebars, shown(templatesDir, LAYOUT_FILES.html), await readTemplate(templatesDir, LAYOUT_FILES.html), false);
   const text = compileFile(handlebars, shown(templatesDir, LAYOUT_FILES.text), await readTemplate(templatesDir, LAYOUT_FILES.text), true);
-  return { html, text, files: [LAYOUT_FILES.html, LAYOUT_FILES.text, ...partialFiles.map((f) => join(PARTIALS_DIR, f))] };
+  return { html, text, files: [LAYOUT_FILES.html, LAYOUT_FILES.text, ...partialFiles.map((f) => join(PARTIALS_DIR, f))], mjml };
 }
 
 /** How a template file is named in errors: its folder's name and path inside it (templates/…). */

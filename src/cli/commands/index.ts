@@ -8,12 +8,16 @@ import type { CommandSpec } from '../command.js';
  */
 const CADENCE_CHOICES = ['weekly', 'daily', 'monthly'];
 
+/** `send` and `render`: MJML compiled in a worker that imports mjml while the command loads (render/mjml-thread.ts). */
+const startMjmlWorker = async () => ({ mjml: (await import('../../render/mjml-thread.js')).startMjmlWorker() });
+
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'send',
     summary: 'collect, select, render and deliver the next edition (or resume an unfinished one)',
     configure: (c) => c.option('--dry-run', 'render and count recipients; send and record nothing').option('--cadence <cadence>', `which cadence's edition (${CADENCE_CHOICES.join(', ')}; must be enabled)`, 'weekly'),
     action: async (context) => (await import('./send.js')).send(context),
+    early: startMjmlWorker,
   },
   {
     name: 'render',
@@ -21,6 +25,7 @@ export const COMMANDS: CommandSpec[] = [
     configure: (c) =>
       c.option('--out <dir>', 'folder to write digest.html, digest.txt and digest.eml into', 'out').option('--subscriber <email>', "render as this reader (their name, topics and links)").option('--cadence <cadence>', `which cadence (${CADENCE_CHOICES.join(', ')})`, 'weekly'),
     action: async (context) => (await import('./render.js')).render(context),
+    early: startMjmlWorker,
   },
   {
     name: 'preview',
