@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { isKnownCrlf, knownCrlf } from './line-endings.js';
+import { isKnownCrlf, isKnownDotFree, knownCrlf, knownDotFree } from './line-endings.js';
 
 /**
  * DKIM (RFC 6376) for every finished message: rsa-sha256 or ed25519-sha256 (RFC 8463), relaxed
@@ -73,6 +73,8 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
       const signature = await signData(algorithm, signedData, options.privateKey);
       const folded = signature.toString('base64').replace(/.{1,72}/g, (chunk, offset: number) => (offset === 0 ? chunk : `\r\n\t${chunk}`));
       const signed = Buffer.concat([Buffer.from(`${unsigned}${folded}\r\n`), message]);
+      // The signature's lines start with "DKIM-Signature:" or a tab: what was known of the message holds.
+      if (isKnownDotFree(message)) knownDotFree(signed);
       return isKnownCrlf(message) ? knownCrlf(signed) : signed;
     },
   };

@@ -25,6 +25,23 @@ export function isKnownCrlf(message: Buffer): boolean {
   return crlfOnly.has(message);
 }
 
+/**
+ * Messages known to have no line starting with "." (built so: every body line is quoted-printable,
+ * which encodes a leading dot as =2E, and no header line starts with one). The SMTP client then
+ * skips the dot-stuffing scan (RFC 5321 4.5.2) of the whole message, once per recipient.
+ */
+const dotFree = new WeakSet<Buffer>();
+
+/** Declares that no line of `message` starts with a dot (callers build it so), and returns it. */
+export function knownDotFree(message: Buffer): Buffer {
+  dotFree.add(message);
+  return message;
+}
+
+export function isKnownDotFree(message: Buffer): boolean {
+  return dotFree.has(message);
+}
+
 function hasBareLineEnd(message: Buffer): boolean {
   for (let at = message.indexOf(0x0a); at !== -1; at = message.indexOf(0x0a, at + 1)) {
     if (at === 0 || message[at - 1] !== 0x0d) return true;

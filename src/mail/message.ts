@@ -4,7 +4,7 @@ import { fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } 
 import { escapeHtml } from '../text.js';
 import type { Mailbox } from './address.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from './headers.js';
-import { knownCrlf } from './line-endings.js';
+import { knownCrlf, knownDotFree } from './line-endings.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
 
 /**
@@ -74,7 +74,7 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
     else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field]), SOFT_BREAK);
   }
   // Headers are folded with CRLF and refuse line breaks; every body piece is quoted-printable.
-  return knownCrlf(Buffer.concat(chunks));
+  return knownDotFree(knownCrlf(Buffer.concat(chunks)));
 }
 
 export function newBoundary(prefix: string): string {

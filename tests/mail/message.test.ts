@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { isKnownDotFree } from '../../src/mail/line-endings.js';
 import { compileMessage, personalize } from '../../src/mail/message.js';
 import { encodeQuotedPrintable } from '../../src/mail/quoted-printable.js';
 import { personalTokens } from '../../src/render/personal.js';
@@ -38,6 +39,14 @@ describe('message personalisation', () => {
     expect(parsed.html).toContain(`href="${url}"`);
     expect(parsed.subject).toBe(rendered.subject);
     expect(parsed.to).toMatchObject({ value: [{ name: 'Zoë "Z" & Co', address: 'reader@example.org' }] });
+  });
+
+  it('is declared free of lines starting with a dot, and is: the SMTP client then skips dot-stuffing', () => {
+    // Dots at line starts in the shared text, in a personal value, and a value that is only a dot.
+    const raw = build('.Dot', 'https://digest.example.org/unsubscribe/.x', '.\n.Hi,');
+    expect(isKnownDotFree(raw)).toBe(true);
+    expect(raw.toString('latin1').split('\r\n').filter((line) => line.startsWith('.'))).toEqual([]);
+    expect(raw.toString('latin1')).toContain('=2E');
   });
 
   it('two subscribers get their own values from one compiled template', async () => {

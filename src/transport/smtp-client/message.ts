@@ -1,4 +1,4 @@
-import { normalizeLineEndings } from '../../mail/line-endings.js';
+import { isKnownDotFree, normalizeLineEndings } from '../../mail/line-endings.js';
 import { classifyReply, type Envelope, type SendOutcome } from '../transport.js';
 import type { SmtpConnection } from './connection.js';
 import { ConnectionLost, describeReply, type SmtpReply } from './replies.js';
@@ -115,7 +115,7 @@ async function refused(session: SmtpConnection, reply: SmtpReply, replies: SmtpR
 async function commit(session: SmtpConnection, message: Buffer, handOver: () => void): Promise<MessageResult> {
   if (session.closed) return lostWhileWriting('the server closed the connection before the message was written');
   // One write (writev) for the body and the final dot; its callback says the last byte left this process.
-  const parts = [...dotStuffParts(message), message.subarray(-2).equals(CRLF) ? DOT : CRLF_DOT];
+  const parts = [...(isKnownDotFree(message) ? [message] : dotStuffParts(message)), message.subarray(-2).equals(CRLF) ? DOT : CRLF_DOT];
   const write: { done: boolean; error?: Error | null | undefined } = { done: false };
   const written = new Promise<void>((resolve) =>
     session.writeAll(parts, (error) => {
