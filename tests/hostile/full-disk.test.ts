@@ -1,11 +1,12 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, statfsSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { post, REPO } from '../support/workspace.js';
 import { hostile, hoursAgo, SUBSCRIBERS, type Hostile } from './harness.js';
 import { cliArgv } from '../support/cli.js';
+import { fillUntilFull } from '../support/fill-disk.js';
 
 /**
  * A full disk under DATA_DIR (a 1 MB tmpfs, filled, then given back a little at a time): however
@@ -49,15 +50,7 @@ const cannotMount = (() => {
 
 /** Fills the disk, then frees `freeKb` again. */
 function fillDisk(freeKb: number): string {
-  const filler = join(MOUNT, 'filler');
-  const fd = openSync(filler, 'w');
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(4096));
-  } catch {
-    // ENOSPC: the disk is full.
-  } finally {
-    closeSync(fd);
-  }
+  const filler = fillUntilFull(join(MOUNT, 'filler'), 4096);
   truncateSync(filler, Math.max(0, statSync(filler).size - freeKb * 1024));
   return filler;
 }

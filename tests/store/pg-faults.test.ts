@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { StoreError } from '../../src/errors.js';
 import { prepareEdition } from '../../src/pipeline.js';
 import { openPostgresStore } from '../../src/store/pg/index.js';
+import { fillUntilFull } from '../support/fill-disk.js';
 import { query } from '../support/postgres.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../support/postgres-server.js';
 import { startScriptedServer, type ScriptedServer, type ScriptOptions } from '../support/scripted-smtp.js';
@@ -150,16 +151,7 @@ const cannotMount = (() => {
 
 /** Fills the tablespace's disk to the last byte; returns the filler to delete for space back. */
 function fillDisk(): string {
-  const filler = join(MOUNT, 'filler');
-  const fd = openSync(filler, 'a');
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(1024));
-  } catch {
-    // ENOSPC: full.
-  } finally {
-    closeSync(fd);
-  }
-  return filler;
+  return fillUntilFull(join(MOUNT, 'filler'), 1024);
 }
 
 describe.skipIf(cannotMount)(`the PostgreSQL server's disk is full${cannotMount ? ` (skipped: ${cannotMount})` : ''}`, () => {
