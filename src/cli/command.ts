@@ -11,7 +11,7 @@ export interface CommandContext {
   options: Readonly<Record<string, unknown>>;
   out: (line: string) => void;
   loadConfig: () => Config;
-  /** What the command's `early` started; the action owns it (closes it) from then on. */
+  /** What the command's `early` started; the program closes it once the action has ended. */
   early?: EarlyStart;
 }
 
@@ -19,6 +19,7 @@ export interface CommandContext {
 export interface EarlyStart {
   /** `send` and `render`: the MJML worker (render/mjml-thread.ts), importing mjml on the other core meanwhile. */
   mjml?: MjmlCompiler;
+  close(): Promise<void>;
 }
 
 /**

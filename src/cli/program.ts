@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isDigestError } from '../errors.js';
 import { terminalSafe } from '../text.js';
-import type { CommandContext, CommandSpec } from './command.js';
+import type { CommandContext, CommandSpec, EarlyStart } from './command.js';
 
 /** What the program needs from its caller: where lines go, and how config is loaded (lazily). */
 export interface ProgramIo {
@@ -59,14 +59,18 @@ function addCommand(parent: Command, spec: CommandSpec, path: string[], io: Prog
   if (!action) return;
   command.action(async (...received: unknown[]) => {
     const self = received.at(-1) as Command;
+    let early: EarlyStart | undefined;
     try {
-      const early = await spec.early?.();
+      early = await spec.early?.();
       const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, loadConfig: await io.configLoader(), ...(early ? { early } : {}) };
       setExit(await action(context));
     } catch (error) {
       if (!isDigestError(error)) throw error;
       process.stderr.write(`digest ${topName}: ${terminalSafe(error.describe())}\n`);
       setExit(1);
+    } finally {
+      // Whatever the action did with it, and however it ended (closing twice is harmless).
+      await early?.close();
     }
   });
 }

@@ -9,7 +9,10 @@ import type { CommandSpec } from '../command.js';
 const CADENCE_CHOICES = ['weekly', 'daily', 'monthly'];
 
 /** `send` and `render`: MJML compiled in a worker that imports mjml while the command loads (render/mjml-thread.ts). */
-const startMjmlWorker = async () => ({ mjml: (await import('../../render/mjml-thread.js')).startMjmlWorker() });
+const startMjmlWorker = async () => {
+  const mjml = (await import('../../render/mjml-thread.js')).startMjmlWorker();
+  return { mjml, close: () => mjml.close() };
+};
 
 export const COMMANDS: CommandSpec[] = [
   {

@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { createApp, type App } from '../../app.js';
+import { createApp } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { previewMessage } from '../../edition/preview-message.js';
@@ -9,11 +9,8 @@ import { stringOption, type CommandContext } from '../command.js';
 
 export async function render({ options, out, loadConfig, early }: CommandContext): Promise<number> {
   const values = { out: stringOption(options, 'out') ?? 'out', subscriber: stringOption(options, 'subscriber'), cadence: stringOption(options, 'cadence') };
-  // The MJML worker `early` started is the app's once made (as in `send`).
-  const mjml = early?.mjml;
-  let app: App | undefined;
+  const app = await createApp(loadConfig(), { dryRun: true, ...(early?.mjml ? { mjml: early.mjml } : {}) });
   try {
-    app = await createApp(loadConfig(), { dryRun: true, ...(mjml ? { mjml } : {}) });
     const email = values.subscriber === undefined ? undefined : checkAddress(values.subscriber);
     if (email && !email.ok) throw new UsageError('BAD_ADDRESS', `--subscriber "${values.subscriber}" ${email.reason}`);
     const result = await previewMessage(app, { cadence: parseCadence(values.cadence), email: email?.address });
@@ -31,7 +28,7 @@ export async function render({ options, out, loadConfig, early }: CommandContext
     out(`Wrote ${join(dir, 'digest.html')}, digest.txt and digest.eml (nothing was sent or recorded).`);
     return 0;
   } finally {
-    await (app ? app.close() : mjml?.close());
+    await app.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { createApp, type App } from '../../app.js';
+import { createApp } from '../../app.js';
 import { runSend, type SendReport } from '../../pipeline.js';
 import { feedWarnings } from '../../feeds/gather.js';
 import { formatProblem } from '../../posts/post.js';
@@ -11,23 +11,20 @@ import { stringOption, type CommandContext } from '../command.js';
 
 /** `digest send`: refuses a cadence that is not enabled (it would make an edition nobody receives). */
 export async function send({ options, out, loadConfig, early }: CommandContext): Promise<number> {
-  // The MJML worker `early` started (render/mjml-thread.ts) is the app's from createApp on;
-  // closed here if the command stops before.
-  const mjml = early?.mjml;
-  let app: App | undefined;
+  const cadence = parseCadence(stringOption(options, 'cadence'));
+  const dryRun = options.dryRun === true;
+  const config = loadConfig();
+  const disabled = unscheduledCadence(config, cadence);
+  if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
+  // The MJML worker `early` started (render/mjml-thread.ts); the program closes it in any case.
+  const app = await createApp(config, { dryRun, ...(early?.mjml ? { mjml: early.mjml } : {}) });
   try {
-    const cadence = parseCadence(stringOption(options, 'cadence'));
-    const dryRun = options.dryRun === true;
-    const config = loadConfig();
-    const disabled = unscheduledCadence(config, cadence);
-    if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
-    app = await createApp(config, { dryRun, ...(mjml ? { mjml } : {}) });
     await importSamplesIfEmbedded(app, out);
     const report = await runSend(app, { cadence, progress: true });
     printReport(report, out, { dryRun, destination: app.transport.description });
     return report.tally.failed + report.tally.uncertain + report.recovered.uncertain > 0 || report.problems.some((p) => p.severity === 'error') ? 2 : 0;
   } finally {
-    await (app ? app.close() : mjml?.close());
+    await app.close();
   }
 }
 
