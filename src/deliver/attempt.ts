@@ -1,7 +1,8 @@
 import type { segmentCache } from '../edition/segments.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { deliveryMessageId, personalize, type SenderInfo } from '../mail/message.js';
+import { personalize, type SenderInfo } from '../mail/message.js';
+import { deliveryMessageId } from '../mail/message-id.js';
 import { personalValuesFor } from '../render/personal.js';
 import type { Edition, Store, Subscriber } from '../store/store.js';
 import type { TokenSigner } from '../tokens.js';

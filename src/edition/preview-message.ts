@@ -1,5 +1,6 @@
 import type { App } from '../app.js';
-import { compileMessage, newMessageId, personalize } from '../mail/message.js';
+import { compileMessage, personalize } from '../mail/message.js';
+import { newMessageId } from '../mail/message-id.js';
 import type { FeedReport } from '../feeds/refresh.js';
 import { planEdition } from '../pipeline.js';
 import type { ContentProblem, Post } from '../posts/post.js';

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { RenderedDigest } from '../render/render-digest.js';
 import { fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } from '../render/personal.js';
 import { escapeHtml } from '../text.js';
@@ -79,21 +79,6 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
 
 export function newBoundary(prefix: string): string {
   return `${prefix}-${randomBytes(8).toString('hex')}`;
-}
-
-/**
- * One edition's message to one subscriber keeps one Message-ID on every attempt, so a resend
- * after an uncertain or deferred attempt is shown once by receivers that collapse duplicates. The
- * hash of the edition's creation time keeps it unique if a new database numbers editions afresh.
- */
-export function deliveryMessageId(domain: string, edition: { number: number; createdAt: Date }, subscriberId: number): string {
-  const stamp = createHash('sha256').update(`${domain}:${edition.number}:${edition.createdAt.getTime()}:${subscriberId}`).digest('hex').slice(0, 12);
-  return `<e${edition.number}.s${subscriberId}.${stamp}@${domain}>`;
-}
-
-/** `<label.sID.random@domain>`: the label names what it is (`e12` for edition 12, `confirm`, …). */
-export function newMessageId(domain: string, label: string, subscriberId: number): string {
-  return `<${label}.s${subscriberId}.${randomBytes(6).toString('hex')}@${domain}>`;
 }
 
 /** The last two headers of a multipart/alternative message with this boundary. */

@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from '../mail/headers.js';
-import { alternativeHeaders, newBoundary, newMessageId, partStart } from '../mail/message.js';
+import { alternativeHeaders, newBoundary, partStart } from '../mail/message.js';
+import { newMessageId } from '../mail/message-id.js';
 import { encodeQuotedPrintable } from '../mail/quoted-printable.js';
 import { greetingFor } from '../render/personal.js';
 import type { Cadence } from '../render/view-model.js';

@@ -1,3 +1,4 @@
+import { deliveryKeyOf } from '../../mail/message-id.js';
 import { toEvent, toRef, type EventRow, type RefRow } from '../rows.js';
 import type { BounceCounts, BounceKind, BounceStore } from '../store.js';
 import type { Pg } from './db.js';
@@ -53,10 +54,12 @@ export function bounceStore(db: Pg): BounceStore {
       return counts;
     },
     async findDelivery(by) {
-      const [row] =
-        'messageId' in by
-          ? await db.rows<RefRow>(`${REF} WHERE message_id = $1 LIMIT 1`, [by.messageId])
-          : await db.rows<RefRow>(`${REF} WHERE email = $1 AND state IN ('sent', 'uncertain') ORDER BY edition DESC LIMIT 1`, [by.email.toLowerCase()]);
+      if ('messageId' in by) {
+        const key = deliveryKeyOf(by.messageId);
+        const [row] = key ? await db.rows<RefRow>(`${REF} WHERE edition = $1 AND subscriber_id = $2 AND message_id = $3`, [key.edition, key.subscriberId, by.messageId]) : [];
+        return row && toRef(row);
+      }
+      const [row] = await db.rows<RefRow>(`${REF} WHERE email = $1 AND state IN ('sent', 'uncertain') ORDER BY edition DESC LIMIT 1`, [by.email.toLowerCase()]);
       return row && toRef(row);
     },
     async getDeliveryRef(edition, subscriberId) {

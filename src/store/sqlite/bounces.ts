@@ -1,3 +1,4 @@
+import { deliveryKeyOf } from '../../mail/message-id.js';
 import { toEvent, toRef, type EventRow, type RefRow } from '../rows.js';
 import type { BounceCounts, BounceKind, BounceStore } from '../store.js';
 import type { Db } from './open.js';
@@ -18,7 +19,11 @@ export function bounceStore(db: Db): BounceStore {
     `UPDATE subscribers SET status = @status, status_changed_at = @now WHERE id = @id AND status IN ('active', 'pending')`,
   );
   const noteChange = db.prepare('UPDATE bounce_events SET status_changed = 1 WHERE event_key = ?');
-  const byMessageId = db.prepare(`SELECT edition, subscriber_id, email FROM deliveries WHERE message_id = ? LIMIT 1`);
+  const byKeyAndMessageId = db.prepare(`SELECT edition, subscriber_id, email FROM deliveries WHERE edition = ? AND subscriber_id = ? AND message_id = ?`);
+  const byMessageId = (messageId: string) => {
+    const key = deliveryKeyOf(messageId);
+    return key && byKeyAndMessageId.get(key.edition, key.subscriberId, messageId);
+  };
   const byEmail = db.prepare(
     `SELECT edition, subscriber_id, email FROM deliveries WHERE email = ? AND state IN ('sent', 'uncertain') ORDER BY edition DESC LIMIT 1`,
   );
@@ -53,7 +58,7 @@ export function bounceStore(db: Db): BounceStore {
       return counts;
     },
     async findDelivery(by) {
-      const row = ('messageId' in by ? byMessageId.get(by.messageId) : byEmail.get(by.email.toLowerCase())) as RefRow | undefined;
+      const row = ('messageId' in by ? byMessageId(by.messageId) : byEmail.get(by.email.toLowerCase())) as RefRow | undefined;
       return row && toRef(row);
     },
     async getDeliveryRef(edition, subscriberId) {
