@@ -5,6 +5,7 @@ import { createLogger, silentLogger, withFields, type Logger } from './logger.js
 import { encodeText } from './mail/headers.js';
 import { noMetrics, type Metrics } from './metrics/metrics.js';
 import type { SenderInfo } from './mail/message.js';
+import { deliveryMessageId } from './mail/message-id.js';
 import { inThreadMjml, type MjmlCompiler } from './render/mjml.js';
 import type { CompiledTemplates } from './render/templates.js';
 import type { Publication } from './render/view-model.js';
@@ -90,6 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       listId: `${encodeText(config.publicationName.replace(/[<>"]/g, ''))} <digest.${domain}>`,
       domain,
       ...(verp ? { envelopeFrom: (edition: number, subscriberId: number) => verp.address({ edition, subscriberId }) } : {}),
+      messageId: (edition, subscriberId) => deliveryMessageId(secret, domain, edition, subscriberId),
     },
     // Imported when first needed: `status`, `subscribers` and the like never compile a template.
     templates: async () => (await import('./render/templates.js')).loadTemplates(config.templatesDir, mjml),

@@ -2,7 +2,6 @@ import type { segmentCache } from '../edition/segments.js';
 import { messageOf } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { personalize, type SenderInfo } from '../mail/message.js';
-import { deliveryMessageId } from '../mail/message-id.js';
 import { personalValuesFor } from '../render/personal.js';
 import type { Edition, Store, Subscriber } from '../store/store.js';
 import type { TokenSigner } from '../tokens.js';
@@ -42,7 +41,7 @@ export async function attemptDelivery(deps: AttemptDeps, edition: Edition, subsc
     return { status: 'failed', code: undefined, response: `the stored address ${JSON.stringify(subscriber.email.slice(0, 120))} is malformed: fix or remove it`, hardBounce: false };
   }
   const template = await deps.segments.get(choice);
-  const messageId = deliveryMessageId(deps.sender.domain, edition, subscriber.id);
+  const messageId = deps.sender.messageId(edition, subscriber.id);
   const message = personalize(template, {
     mailbox: { name: subscriber.name, address: subscriber.email },
     values: personalValuesFor(deps.signer, deps.publicUrl, subscriber),

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Message-IDs. A delivery's names its edition and subscriber (`<e12.s345.…@domain>`), so a
@@ -9,10 +9,12 @@ import { createHash, randomBytes } from 'node:crypto';
 /**
  * One edition's message to one subscriber keeps one Message-ID on every attempt, so a resend
  * after an uncertain or deferred attempt is shown once by receivers that collapse duplicates. The
- * hash of the edition's creation time keeps it unique if a new database numbers editions afresh.
+ * edition's creation time keeps it unique if a new database numbers editions afresh. The stamp is
+ * a MAC keyed by the secret: a bounce report that quotes a Message-ID proves it names a message
+ * we sent, so nobody may work out another reader's ID from their own (and bounce them).
  */
-export function deliveryMessageId(domain: string, edition: { number: number; createdAt: Date }, subscriberId: number): string {
-  const stamp = createHash('sha256').update(`${domain}:${edition.number}:${edition.createdAt.getTime()}:${subscriberId}`).digest('hex').slice(0, 12);
+export function deliveryMessageId(secret: string, domain: string, edition: { number: number; createdAt: Date }, subscriberId: number): string {
+  const stamp = createHmac('sha256', secret).update(`message-id:${domain}:${edition.number}:${edition.createdAt.getTime()}:${subscriberId}`).digest('hex').slice(0, 16);
   return `<e${edition.number}.s${subscriberId}.${stamp}@${domain}>`;
 }
 

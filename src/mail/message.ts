@@ -29,6 +29,8 @@ export interface SenderInfo {
   domain: string;
   /** With BOUNCE_ADDRESS: the delivery's own signed envelope sender (VERP); otherwise From is used. */
   envelopeFrom?: (edition: number, subscriberId: number) => string;
+  /** The delivery's Message-ID, the same on every attempt (message-id.ts). */
+  messageId: (edition: { number: number; createdAt: Date }, subscriberId: number) => string;
 }
 
 export interface Recipient {

@@ -126,7 +126,7 @@ describe('delivery engine under SMTP faults', () => {
     await send(ws, { app: { now: time.now }, tuning: time.tuning() });
     expect(server.dots(list[2]!)).toHaveLength(2);
     const status = await ws.cli('status');
-    expect(status.output).toMatch(new RegExp(`Stayed uncertain[\\s\\S]*${list[2]!.replace(/[.]/g, '\\.')} <e1\\.s\\d+\\.[0-9a-f]{12}@example\\.org> — 2 attempts: first every byte was sent`));
+    expect(status.output).toMatch(new RegExp(`Stayed uncertain[\\s\\S]*${list[2]!.replace(/[.]/g, '\\.')} <e1\\.s\\d+\\.[0-9a-f]{16}@example\\.org> — 2 attempts: first every byte was sent`));
   });
 
   it('UNCERTAIN_STOP_AFTER uncertain results stop the run as a network fault; the rest is left pending and resent later', async () => {

@@ -3,7 +3,7 @@ import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chooseSegment } from '../../src/edition/segments.js';
 import { compileMessage, personalize } from '../../src/mail/message.js';
-import { deliveryMessageId } from '../../src/mail/message-id.js';
+import { deliveryKeyOf, deliveryMessageId } from '../../src/mail/message-id.js';
 import { personalTokens, personalValuesFor } from '../../src/render/personal.js';
 import { tokenSigner } from '../../src/tokens.js';
 import { dotStuff } from '../../src/transport/smtp-client/message.js';
@@ -28,11 +28,13 @@ const rendered = {
 const sender = { from: { name: 'Digest', address: 'digest@example.org' }, listId: 'Digest <digest.example.org>' };
 const edition = { number: 7, createdAt: new Date('2026-11-30T08:00:00Z') };
 
-function message(reader: { id: number; name: string; email: string }, publicUrl = 'https://digest.example.org/') {
+const SECRET = 'pin-secret-0123456789abcdef0123456789abcdef';
+
+function message(reader: { id: number; name: string; email: string }, messageId = deliveryMessageId(SECRET, 'example.org', edition, reader.id)) {
   return personalize(compileMessage(rendered, sender), {
     mailbox: { name: reader.name, address: reader.email },
-    values: personalValuesFor(signer, publicUrl, reader),
-    messageId: deliveryMessageId('example.org', edition, reader.id),
+    values: personalValuesFor(signer, 'https://digest.example.org/', reader),
+    messageId,
     date: new Date('2026-11-30T08:00:00Z'),
   });
 }
@@ -50,11 +52,27 @@ describe('the bytes of a delivery', () => {
     expect(personalValuesFor(signer, 'https://example.org/news/digest/', ada)).toEqual(links('https://example.org/news/digest/'));
     // A base without a trailing slash, a query and a fragment: resolved as a URL resolves them.
     expect(personalValuesFor(signer, 'https://example.org/base?x=1#f', ada)).toEqual(links('https://example.org/'));
-    expect(deliveryMessageId('example.org', edition, 42)).toBe('<e7.s42.40ddeca7f1b1@example.org>');
+  });
+
+  it("a delivery's Message-ID names its edition and subscriber, under a stamp only the secret can make", () => {
+    const id = deliveryMessageId(SECRET, 'example.org', edition, 42);
+    expect(id).toBe('<e7.s42.0e0222c6cbefa473@example.org>');
+    expect(deliveryKeyOf(id)).toEqual({ edition: 7, subscriberId: 42 });
+    expect(deliveryMessageId(SECRET, 'example.org', edition, 42)).toBe(id);
+    // Another secret, reader, edition or creation time: another stamp.
+    const others = [
+      deliveryMessageId('another-secret-0123456789abcdef0123456789', 'example.org', edition, 42),
+      deliveryMessageId(SECRET, 'example.org', edition, 43),
+      deliveryMessageId(SECRET, 'example.org', { ...edition, number: 8 }, 42),
+      deliveryMessageId(SECRET, 'example.org', { ...edition, createdAt: new Date(edition.createdAt.getTime() + 1) }, 42),
+    ].map((other) => other.split('.')[2]);
+    expect(new Set([id.split('.')[2], ...others]).size).toBe(5);
+    expect(deliveryKeyOf('<confirm.s42.0123456789ab@example.org>')).toBeUndefined();
   });
 
   it('a whole personalised message is byte-identical to the one built before the speed work', () => {
-    const raw = message(ada).toString('latin1');
+    // The Message-ID as it was then (it is keyed by the secret since); every other byte the same.
+    const raw = message(ada, '<e7.s42.40ddeca7f1b1@example.org>').toString('latin1');
     const boundary = /boundary="([^"]+)"/.exec(raw)![1]!;
     const normalised = raw.split(boundary).join('BOUNDARY');
     expect(createHash('sha256').update(normalised, 'latin1').digest('hex')).toBe('4a1a6232a63d1bf0dbb7e5ada75bdd00a8de20cee1ae6bd5fa12c466594cc73b');

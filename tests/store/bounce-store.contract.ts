@@ -24,8 +24,8 @@ export function describeBounceStore(name: string, open: () => Promise<{ store: S
       // The edition froze both as pending rows; a worker claims and sends them.
       await store.registerWorker({ id: 'w', host: 'test', pid: 1, processStart: '1' });
       await store.claimBatch('w', { edition: 1, limit: 10 }, t0);
-      await store.markAwaiting('w', 1, ada, deliveryMessageId('example.org', { number: 1, createdAt: t0 }, ada), t0);
-      await store.markAwaiting('w', 1, bea, deliveryMessageId('example.org', { number: 1, createdAt: t0 }, bea), t0);
+      await store.markAwaiting('w', 1, ada, deliveryMessageId('secret', 'example.org', { number: 1, createdAt: t0 }, ada), t0);
+      await store.markAwaiting('w', 1, bea, deliveryMessageId('secret', 'example.org', { number: 1, createdAt: t0 }, bea), t0);
       await store.finish('w', 1, ada, { state: 'sent' }, t0);
       await store.finish('w', 1, bea, { state: 'sent' }, t0);
       expect(edition?.number).toBe(1);
@@ -35,7 +35,7 @@ export function describeBounceStore(name: string, open: () => Promise<{ store: S
     const event = (over: Partial<NewBounceEvent>): NewBounceEvent => ({ key: 'k', kind: 'hard', source: 'smtp', edition: 1, subscriberId: ada, email: 'ada@example.org', status: '5.1.1', reason: 'user unknown', receivedAt: t0, ...over });
 
     it('finds a delivery by Message-ID, by address and by its ids', async () => {
-      const beasId = deliveryMessageId('example.org', { number: 1, createdAt: t0 }, bea);
+      const beasId = deliveryMessageId('secret', 'example.org', { number: 1, createdAt: t0 }, bea);
       expect(await store.findDelivery({ messageId: beasId })).toEqual({ edition: 1, subscriberId: bea, email: 'bea@example.org' });
       // The ID names the row; the whole ID must still be the one sent to it.
       expect(await store.findDelivery({ messageId: beasId.replace(/\.\w+@/, '.000000000000@') })).toBeUndefined();
