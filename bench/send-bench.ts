@@ -22,7 +22,7 @@ import { REPO } from './workspace.js';
  *      connections into the same `smtp-sink`, without and with DKIM;
  *   3. the time from process start to the first message on the wire (the node sink notes it);
  *   4. the peak RSS of a `digest send` to 100,000 subscribers;
- *   5. the time and peak RSS of `subscribers import` of 1,000,000 rows (bench/import-bench.ts).
+ *   5. the time and peak RSS of `subscribers import` of 1,000,000 rows, and of their export (bench/import-bench.ts).
  */
 if (process.argv.includes('--workers')) {
   const { workersBench } = await import('./workers-bench.js');
@@ -213,7 +213,9 @@ async function peakRss(n: number): Promise<void> {
 async function importFigures(rows: number): Promise<void> {
   const figures = await importBench(rows);
   out(`\n\`subscribers import\` of ${figures.rows} rows: ${fmt(figures.seconds, 1)} s, peak RSS ${fmt(figures.peakRssMb)} MB`);
+  out(`\`subscribers export\` of the same rows: ${fmt(figures.exported.seconds, 1)} s, peak RSS ${fmt(figures.exported.peakRssMb)} MB`);
   summary.push(`import of ${figures.rows} rows: ${fmt(figures.seconds, 1)} s, peak RSS ${fmt(figures.peakRssMb)} MB (target < 300 MB)`);
+  summary.push(`export of ${figures.rows} rows: ${fmt(figures.exported.seconds, 1)} s, peak RSS ${fmt(figures.exported.peakRssMb)} MB`);
 }
 
 async function main(): Promise<void> {

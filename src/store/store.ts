@@ -48,6 +48,8 @@ export interface ImportCounts {
 export interface SubscriberFilter {
   status?: SubscriberStatus;
   category?: string;
+  /** Only those who stopped at least one topic. */
+  stoppedTopics?: boolean;
 }
 
 export interface SubscriberStore {

@@ -111,13 +111,14 @@ export function splitCategories(value: string): string[] {
     .filter(Boolean);
 }
 
-export function subscribersToCsv(subscribers: Iterable<Subscriber>): string {
-  const list = [...subscribers];
-  // The `excluded` column (stopped topics) only when someone has one, so older files keep their shape.
-  const excluded = list.some((s) => s.excludedCategories.length > 0);
-  const lines = [`email,name,categories,cadence,status${excluded ? ',excluded' : ''}`];
-  for (const s of list) lines.push([s.email, s.name, s.categories.join(';'), s.cadence, s.status, ...(excluded ? [s.excludedCategories.join(';')] : [])].map(csvCell).join(','));
-  return `${lines.join('\n')}\n`;
+/** The header row export writes; `excluded` when any subscriber has stopped a topic. */
+export function subscriberCsvHeader(excluded: boolean): string {
+  return `email,name,categories,cadence,status${excluded ? ',excluded' : ''}`;
+}
+
+/** One subscriber's row, under the header of the same `excluded` choice. */
+export function subscriberCsvLine(s: Subscriber, excluded: boolean): string {
+  return [s.email, s.name, s.categories.join(';'), s.cadence, s.status, ...(excluded ? [s.excludedCategories.join(';')] : [])].map(csvCell).join(',');
 }
 
 export function csvCell(value: string): string {

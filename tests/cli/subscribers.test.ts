@@ -63,6 +63,14 @@ describe('digest subscribers import / export', () => {
     }
   });
 
+  it('export streams a long list in chunks: every row once, in order, none cut at a chunk boundary', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `reader${String(i).padStart(4, '0')}@example.org,"Reader, No. ${i}",Trade;Sanctions,weekly`);
+    await ws.cli('subscribers', 'import', write('long.csv', `email,name,categories,cadence\n${rows.join('\n')}\n`));
+    const lines = (await ws.cli('subscribers', 'export')).output.split('\n');
+    expect(lines[0]).toBe('email,name,categories,cadence,status');
+    expect(lines.slice(1)).toEqual(rows.map((row) => `${row},active`));
+  });
+
   it('list filters by status and topic; stats counts; remove takes any case of the address', async () => {
     await ws.cli('subscribers', 'import', write('list.csv', CSV));
     expect((await ws.cli('subscribers', 'list', '--status', 'unsubscribed')).output).toBe('carol@example.org\tCarol\tunsubscribed\tdaily\t(all topics)\n1 subscriber');

@@ -46,6 +46,12 @@ describe.each(STORE_KINDS)('%s store: subscribers', (kind) => {
     expect(trade).toContain('topic@example.org');
     expect(trade).toContain('gone@example.org');
     expect(trade).not.toContain('stopped@example.org');
+    const stopped = [];
+    for await (const s of store.listSubscribers({ stoppedTopics: true })) stopped.push(s.email);
+    expect(stopped).toEqual(['stopped@example.org']);
+    // Stopping no topic any more takes a subscriber out of that list again.
+    await store.updatePreferences((await store.findSubscriber('stopped@example.org'))!.id, { excludedCategories: [] });
+    for await (const s of store.listSubscribers({ stoppedTopics: true })) expect.fail(`${s.email} stopped no topic`);
   });
 
   it('confirming applies the sign-up choices kept aside, once', async () => {

@@ -2,7 +2,7 @@ import { createApp, type App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
-import { splitCategories, subscribersToCsv } from '../../subscribers/csv.js';
+import { splitCategories, subscriberCsvHeader, subscriberCsvLine } from '../../subscribers/csv.js';
 import { importSubscriberFile } from '../../subscribers/import.js';
 import { requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
 import { subscriberStats } from '../../subscribers/stats.js';
@@ -70,10 +70,24 @@ export const list = withApp(async (app, { options, out }) => {
   return 0;
 });
 
+/**
+ * Streams the list page by page, in chunks of about 64 KB, so memory stays flat however long it is.
+ * The `excluded` column (stopped topics) only when someone has one, so older files keep their shape.
+ */
 export const exportCsv = withApp(async (app, { out }) => {
-  const all = [];
-  for await (const s of app.store.listSubscribers()) all.push(s);
-  out(subscribersToCsv(all).trimEnd());
+  let excluded = false;
+  for await (const _ of app.store.listSubscribers({ stoppedTopics: true })) {
+    excluded = true;
+    break;
+  }
+  let chunk = subscriberCsvHeader(excluded);
+  for await (const subscriber of app.store.listSubscribers()) {
+    if (chunk.length >= 65_536) {
+      out(chunk);
+      chunk = subscriberCsvLine(subscriber, excluded);
+    } else chunk += `\n${subscriberCsvLine(subscriber, excluded)}`;
+  }
+  out(chunk);
   return 0;
 });
 

@@ -22,7 +22,7 @@ const SET_STATUS = `UPDATE subscribers SET status = $2, status_changed_at = $3,
   WHERE id = $1 AND status <> $2`;
 
 /** The topics filter of `subscribers list --category`: no topics means all, a stopped topic never. */
-const PAGE_QUERY = `SELECT * FROM subscribers WHERE id > $1 AND ($2::text IS NULL OR status = $2)
+const PAGE_QUERY = `SELECT * FROM subscribers WHERE id > $1 AND ($2::text IS NULL OR status = $2) AND (NOT $4::bool OR excluded_categories <> '[]')
   AND ($3::text IS NULL OR ((categories = '[]' OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(categories::jsonb) v WHERE lower(v) = lower($3)))
     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(excluded_categories::jsonb) v WHERE lower(v) = lower($3))))
   ORDER BY id LIMIT ${PAGE}`;
@@ -99,7 +99,7 @@ export function subscriberStore(db: Pg): SubscriberStore {
     async *listSubscribers(filter = {}) {
       let after = 0;
       for (;;) {
-        const rows = await db.rows<SubscriberRow>(PAGE_QUERY, [after, filter.status ?? null, filter.category ?? null]);
+        const rows = await db.rows<SubscriberRow>(PAGE_QUERY, [after, filter.status ?? null, filter.category ?? null, filter.stoppedTopics === true]);
         for (const row of rows) yield toSubscriber(row);
         if (rows.length < PAGE) return;
         after = rows[rows.length - 1]?.id ?? after;

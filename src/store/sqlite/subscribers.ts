@@ -21,7 +21,7 @@ export function subscriberStore(db: Db): SubscriberStore {
   const byEmail = db.prepare('SELECT * FROM subscribers WHERE email = ?');
   const byId = db.prepare('SELECT * FROM subscribers WHERE id = ?');
   const page = db.prepare(
-    `SELECT * FROM subscribers WHERE id > @after AND (@status IS NULL OR status = @status)
+    `SELECT * FROM subscribers WHERE id > @after AND (@status IS NULL OR status = @status) AND (@stopped = 0 OR excluded_categories <> '[]')
        AND (@category IS NULL OR ((categories = '[]' OR EXISTS (SELECT 1 FROM json_each(categories) WHERE lower(value) = lower(@category)))
          AND NOT EXISTS (SELECT 1 FROM json_each(excluded_categories) WHERE lower(value) = lower(@category))))
      ORDER BY id LIMIT ${PAGE}`,
@@ -100,7 +100,7 @@ export function subscriberStore(db: Db): SubscriberStore {
     async *listSubscribers(filter: SubscriberFilter = {}) {
       let after = 0;
       for (;;) {
-        const rows = page.all({ after, status: filter.status ?? null, category: filter.category ?? null }) as SubscriberRow[];
+        const rows = page.all({ after, status: filter.status ?? null, category: filter.category ?? null, stopped: filter.stoppedTopics ? 1 : 0 }) as SubscriberRow[];
         for (const row of rows) yield toSubscriber(row);
         if (rows.length < PAGE) return;
         after = rows[rows.length - 1]?.id ?? after;
