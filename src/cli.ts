@@ -8,11 +8,15 @@ import { terminalSafe } from './text.js';
 /** Set once the reader of stdout has gone (`digest status | head -1`): further output is dropped. */
 let stdoutClosed = false;
 
-/** `digest <command> …`: prints a short message and exits 1 on any error it can explain. */
-export async function main(argv: string[], print: (line: string) => void = printLine): Promise<number> {
+/**
+ * `digest <command> …`: prints a short message and exits 1 on any error it can explain. `print`
+ * and `drained` default to stdout (tests print elsewhere).
+ */
+export async function main(argv: string[], print: (line: string) => void = printLine, drained?: () => Promise<void>): Promise<number> {
   watchStdout();
   const out = (line: string) => print(terminalSafe(line));
-  return buildProgram(COMMANDS, { out, configLoader: importConfigLoader }).run(argv);
+  const settled = drained ?? (print === printLine ? stdoutDrained : undefined);
+  return buildProgram(COMMANDS, { out, configLoader: importConfigLoader, ...(settled ? { drained: settled } : {}) }).run(argv);
 }
 
 /** The config module (zod, node-cron, the subject compiler) is imported only once a command runs. */
@@ -23,6 +27,18 @@ async function importConfigLoader(): Promise<() => Config> {
 
 function printLine(line: string): void {
   if (!stdoutClosed) process.stdout.write(`${line}\n`);
+}
+
+/** Once stdout has taken what was written (or has closed: nothing waits for a reader that is gone). */
+function stdoutDrained(): Promise<void> {
+  if (stdoutClosed || !process.stdout.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'error', 'close']) process.stdout.off(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'error', 'close']) process.stdout.on(event, done);
+  });
 }
 
 /**

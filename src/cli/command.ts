@@ -10,6 +10,12 @@ export interface CommandContext {
   args: string[];
   options: Readonly<Record<string, unknown>>;
   out: (line: string) => void;
+  /**
+   * Resolves once what was printed has left the process (stdout drained). A command that prints
+   * a lot waits on it between chunks, so a slow reader of a pipe holds the output back instead of
+   * the process buffering all of it.
+   */
+  drained: () => Promise<void>;
   loadConfig: () => Config;
   /** What the command's `early` started; the program closes it once the action has ended. */
   early?: EarlyStart;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
 
 let ws: Workspace;
@@ -69,6 +69,24 @@ describe('digest subscribers import / export', () => {
     const lines = (await ws.cli('subscribers', 'export')).output.split('\n');
     expect(lines[0]).toBe('email,name,categories,cadence,status');
     expect(lines.slice(1)).toEqual(rows.map((row) => `${row},active`));
+  });
+
+  it('export writes its next chunk only once the one before has been taken (stdout drained)', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `reader${String(i).padStart(4, '0')}@example.org,Reader ${i},Trade,weekly`);
+    await ws.cli('subscribers', 'import', write('long.csv', `email,name,categories,cadence\n${rows.join('\n')}\n`));
+    const chunks: string[] = [];
+    let taken: (() => void) | undefined;
+    let slowReader = true;
+    const drained = () => (slowReader ? new Promise<void>((resolve) => (taken = resolve)) : Promise.resolve());
+    const running = ws.cliWith({ print: (chunk) => chunks.push(chunk), drained }, 'subscribers', 'export');
+    await vi.waitFor(() => expect(taken).toBeDefined());
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks).toHaveLength(1);
+    slowReader = false;
+    taken!();
+    expect(await running).toBe(0);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.join('\n').split('\n').slice(1)).toEqual(rows.map((row) => `${row},active`));
   });
 
   it('list filters by status and topic; stats counts; remove takes any case of the address', async () => {

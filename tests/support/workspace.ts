@@ -24,6 +24,8 @@ export interface Workspace {
   app(options?: AppOptions): Promise<App>;
   /** Runs the CLI in this process; returns exit code and printed lines. */
   cli(...args: string[]): Promise<{ code: number; output: string }>;
+  /** The same, printing through `print` and waiting on `drained` as a command would on stdout. */
+  cliWith(io: { print: (line: string) => void; drained: () => Promise<void> }, ...args: string[]): Promise<number>;
   writePost(name: string, content: string): void;
   removePost(name: string): void;
   cleanup(): void;
@@ -56,11 +58,14 @@ export function createWorkspace(env: Record<string, string> = {}, options: { pos
     app: (options = {}) => createApp(config(), { logger: silentLogger, ...options }),
     async cli(...args) {
       const lines: string[] = [];
+      const code = await this.cliWith({ print: (line) => lines.push(line), drained: async () => undefined }, ...args);
+      return { code, output: lines.join('\n') };
+    },
+    async cliWith(io, ...args) {
       const saved = { ...process.env };
       Object.assign(process.env, fullEnv);
       try {
-        const code = await main(args, (line) => lines.push(line));
-        return { code, output: lines.join('\n') };
+        return await main(args, io.print, io.drained);
       } finally {
         for (const key of Object.keys(fullEnv)) if (!(key in saved)) delete process.env[key];
         Object.assign(process.env, saved);

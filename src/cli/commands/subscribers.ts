@@ -71,10 +71,11 @@ export const list = withApp(async (app, { options, out }) => {
 });
 
 /**
- * Streams the list page by page, in chunks of about 64 KB, so memory stays flat however long it is.
- * The `excluded` column (stopped topics) only when someone has one, so older files keep their shape.
+ * Streams the list page by page, in chunks of about 64 KB, each after the one before has left the
+ * process, so memory stays flat however long the list and however slow the reader. The `excluded`
+ * column (stopped topics) only when someone has one, so older files keep their shape.
  */
-export const exportCsv = withApp(async (app, { out }) => {
+export const exportCsv = withApp(async (app, { out, drained }) => {
   let excluded = false;
   for await (const _ of app.store.listSubscribers({ stoppedTopics: true })) {
     excluded = true;
@@ -84,6 +85,7 @@ export const exportCsv = withApp(async (app, { out }) => {
   for await (const subscriber of app.store.listSubscribers()) {
     if (chunk.length >= 65_536) {
       out(chunk);
+      await drained();
       chunk = subscriberCsvLine(subscriber, excluded);
     } else chunk += `\n${subscriberCsvLine(subscriber, excluded)}`;
   }
