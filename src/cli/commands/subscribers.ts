@@ -2,6 +2,7 @@ import { createApp, type App } from '../../app.js';
 import { UsageError } from '../../errors.js';
 import { checkAddress } from '../../mail/address.js';
 import { SUBSCRIBER_STATUSES as STATUSES, type SubscriberStatus } from '../../store/store.js';
+import { chunkedOutput } from '../chunked-output.js';
 import { splitCategories, subscriberCsvHeader, subscriberCsvLine } from '../../subscribers/csv.js';
 import { importSubscriberFile } from '../../subscribers/import.js';
 import { requireScheduledCadence, unknownTopicsWarning, unscheduledCadence } from '../../subscribers/choices.js';
@@ -57,39 +58,36 @@ export const importCsv = withApp(async (app, { args, out }) => {
   return rejected > 0 ? 1 : 0;
 });
 
-export const list = withApp(async (app, { options, out }) => {
-  const status = stringOption(options, 'status');
-  const topic = stringOption(options, 'topic');
+export const list = withApp(async (app, context) => {
+  const status = stringOption(context.options, 'status');
+  const topic = stringOption(context.options, 'topic');
+  const output = chunkedOutput(context);
   let count = 0;
   for await (const s of app.store.listSubscribers({ ...(status ? { status: parseStatus(status) } : {}), ...(topic ? { category: topic } : {}) })) {
     const stopped = s.excludedCategories.length ? ` except ${s.excludedCategories.join(';')}` : '';
-    out(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
+    await output.line(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
     count += 1;
   }
-  out(`${count} subscriber${count === 1 ? '' : 's'}`);
+  await output.line(`${count} subscriber${count === 1 ? '' : 's'}`);
+  output.end();
   return 0;
 });
 
 /**
- * Streams the list page by page, in chunks of about 64 KB, each after the one before has left the
- * process, so memory stays flat however long the list and however slow the reader. The `excluded`
- * column (stopped topics) only when someone has one, so older files keep their shape.
+ * Streams the list page by page in chunks (chunked-output.ts), so memory stays flat however long
+ * the list and however slow the reader. The `excluded` column (stopped topics) only when someone
+ * has one, so older files keep their shape.
  */
-export const exportCsv = withApp(async (app, { out, drained }) => {
+export const exportCsv = withApp(async (app, context) => {
   let excluded = false;
   for await (const _ of app.store.listSubscribers({ stoppedTopics: true })) {
     excluded = true;
     break;
   }
-  let chunk = subscriberCsvHeader(excluded);
-  for await (const subscriber of app.store.listSubscribers()) {
-    if (chunk.length >= 65_536) {
-      out(chunk);
-      await drained();
-      chunk = subscriberCsvLine(subscriber, excluded);
-    } else chunk += `\n${subscriberCsvLine(subscriber, excluded)}`;
-  }
-  out(chunk);
+  const output = chunkedOutput(context);
+  await output.line(subscriberCsvHeader(excluded));
+  for await (const subscriber of app.store.listSubscribers()) await output.line(subscriberCsvLine(subscriber, excluded));
+  output.end();
   return 0;
 });
 
