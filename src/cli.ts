@@ -12,7 +12,7 @@ let stdoutClosed = false;
  * `digest <command> …`: prints a short message and exits 1 on any error it can explain. `print`
  * and `drained` default to stdout (tests print elsewhere).
  */
-export async function main(argv: string[], print: (line: string) => void = printLine, drained?: () => Promise<void>): Promise<number> {
+export async function main(argv: string[], print: (line: string) => void = printLine, drained?: () => Promise<boolean>): Promise<number> {
   watchStdout();
   const out = (line: string) => print(terminalSafe(line));
   const settled = drained ?? (print === printLine ? stdoutDrained : undefined);
@@ -29,13 +29,13 @@ function printLine(line: string): void {
   if (!stdoutClosed) process.stdout.write(`${line}\n`);
 }
 
-/** Once stdout has taken what was written (or has closed: nothing waits for a reader that is gone). */
-function stdoutDrained(): Promise<void> {
-  if (stdoutClosed || !process.stdout.writableNeedDrain) return Promise.resolve();
+/** Once stdout has taken what was written: true, or false when its reader has gone (nothing waits for it). */
+function stdoutDrained(): Promise<boolean> {
+  if (stdoutClosed || !process.stdout.writableNeedDrain) return Promise.resolve(!stdoutClosed);
   return new Promise((resolve) => {
     const done = () => {
       for (const event of ['drain', 'error', 'close']) process.stdout.off(event, done);
-      resolve();
+      resolve(!stdoutClosed);
     };
     for (const event of ['drain', 'error', 'close']) process.stdout.on(event, done);
   });

@@ -13,9 +13,10 @@ export interface CommandContext {
   /**
    * Resolves once what was printed has left the process (stdout drained). A command that prints
    * a lot waits on it between chunks, so a slow reader of a pipe holds the output back instead of
-   * the process buffering all of it.
+   * the process buffering all of it. False once the reader has gone (`| head`): a command that
+   * only prints may stop there.
    */
-  drained: () => Promise<void>;
+  drained: () => Promise<boolean>;
   loadConfig: () => Config;
   /** What the command's `early` started; the program closes it once the action has ended. */
   early?: EarlyStart;

@@ -8,7 +8,7 @@ import type { CommandContext, CommandSpec, EarlyStart } from './command.js';
 export interface ProgramIo {
   out: (line: string) => void;
   /** See CommandContext.drained; without it, output is taken as written at once. */
-  drained?: () => Promise<void>;
+  drained?: () => Promise<boolean>;
   /**
    * Resolves to the loader a command calls. Awaited only when a command runs, so `--help` and
    * `--version` never import the config module (zod, node-cron, the template compiler).
@@ -64,7 +64,7 @@ function addCommand(parent: Command, spec: CommandSpec, path: string[], io: Prog
     let early: EarlyStart | undefined;
     try {
       early = await spec.early?.();
-      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, drained: io.drained ?? (async () => undefined), loadConfig: await io.configLoader(), ...(early ? { early } : {}) };
+      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, drained: io.drained ?? (async () => true), loadConfig: await io.configLoader(), ...(early ? { early } : {}) };
       setExit(await action(context));
     } catch (error) {
       if (!isDigestError(error)) throw error;

@@ -34,3 +34,15 @@ it('a reader that starts late still gets every row once, and the export exits 0'
   expect(lines[0]).toBe('email,name,categories,cadence,status');
   expect(lines.slice(1)).toEqual(Array.from({ length: READERS }, (_, i) => `reader${i}@example.org,Reader ${i},Trade,weekly,active`));
 }, 60_000);
+
+it.each([['export'], ['list']])('subscribers %s whose reader goes after the first chunk stops there, quietly, with exit 0', async (command) => {
+  const child = spawn(process.execPath, cliArgv('subscribers', command), { env: { PATH: process.env.PATH ?? '', ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+  child.stdout.destroy();
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(first).toMatch(/^(email,name|reader0@example\.org)/);
+  expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+  expect(code).toBe(0);
+}, 60_000);

@@ -75,15 +75,15 @@ describe('digest subscribers import / export', () => {
     const rows = Array.from({ length: 3000 }, (_, i) => `reader${String(i).padStart(4, '0')}@example.org,Reader ${i},Trade,weekly`);
     await ws.cli('subscribers', 'import', write('long.csv', `email,name,categories,cadence\n${rows.join('\n')}\n`));
     const chunks: string[] = [];
-    let taken: (() => void) | undefined;
+    let taken: ((open: boolean) => void) | undefined;
     let slowReader = true;
-    const drained = () => (slowReader ? new Promise<void>((resolve) => (taken = resolve)) : Promise.resolve());
+    const drained = () => (slowReader ? new Promise<boolean>((resolve) => (taken = resolve)) : Promise.resolve(true));
     const running = ws.cliWith({ print: (chunk) => chunks.push(chunk), drained }, 'subscribers', 'export');
     await vi.waitFor(() => expect(taken).toBeDefined());
     for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(chunks).toHaveLength(1);
     slowReader = false;
-    taken!();
+    taken!(true);
     expect(await running).toBe(0);
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.join('\n').split('\n').slice(1)).toEqual(rows.map((row) => `${row},active`));

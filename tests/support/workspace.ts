@@ -25,7 +25,7 @@ export interface Workspace {
   /** Runs the CLI in this process; returns exit code and printed lines. */
   cli(...args: string[]): Promise<{ code: number; output: string }>;
   /** The same, printing through `print` and waiting on `drained` as a command would on stdout. */
-  cliWith(io: { print: (line: string) => void; drained: () => Promise<void> }, ...args: string[]): Promise<number>;
+  cliWith(io: { print: (line: string) => void; drained: () => Promise<boolean> }, ...args: string[]): Promise<number>;
   writePost(name: string, content: string): void;
   removePost(name: string): void;
   cleanup(): void;
@@ -58,7 +58,7 @@ export function createWorkspace(env: Record<string, string> = {}, options: { pos
     app: (options = {}) => createApp(config(), { logger: silentLogger, ...options }),
     async cli(...args) {
       const lines: string[] = [];
-      const code = await this.cliWith({ print: (line) => lines.push(line), drained: async () => undefined }, ...args);
+      const code = await this.cliWith({ print: (line) => lines.push(line), drained: async () => true }, ...args);
       return { code, output: lines.join('\n') };
     },
     async cliWith(io, ...args) {

@@ -65,7 +65,7 @@ export const list = withApp(async (app, context) => {
   let count = 0;
   for await (const s of app.store.listSubscribers({ ...(status ? { status: parseStatus(status) } : {}), ...(topic ? { category: topic } : {}) })) {
     const stopped = s.excludedCategories.length ? ` except ${s.excludedCategories.join(';')}` : '';
-    await output.line(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`);
+    if (!(await output.line(`${s.email}\t${s.name}\t${s.status}\t${s.cadence}\t${s.categories.join(';') || '(all topics)'}${stopped}`))) return 0;
     count += 1;
   }
   await output.line(`${count} subscriber${count === 1 ? '' : 's'}`);
@@ -86,7 +86,9 @@ export const exportCsv = withApp(async (app, context) => {
   }
   const output = chunkedOutput(context);
   await output.line(subscriberCsvHeader(excluded));
-  for await (const subscriber of app.store.listSubscribers()) await output.line(subscriberCsvLine(subscriber, excluded));
+  for await (const subscriber of app.store.listSubscribers()) {
+    if (!(await output.line(subscriberCsvLine(subscriber, excluded)))) return 0;
+  }
   output.end();
   return 0;
 });
