@@ -4,9 +4,9 @@ import { cliArgv } from '../support/cli.js';
 import { createWorkspace, type Workspace } from '../support/workspace.js';
 
 /**
- * `digest subscribers export` as shipped, into a pipe whose reader starts late: the export waits
- * for it (tests/cli/subscribers.test.ts shows it writes a chunk only once the one before was
- * taken) and every row arrives once, in order.
+ * `digest subscribers export` and `list` as shipped, into a pipe. A reader that starts late gets
+ * every row once, in order (tests/cli/subscribers.test.ts shows the export writes a chunk only once
+ * the one before was taken); a reader that goes away ends the command there, quietly.
  */
 const READERS = 30_000;
 
