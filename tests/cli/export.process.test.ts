@@ -8,7 +8,7 @@ import { createWorkspace, type Workspace } from '../support/workspace.js';
  * every row once, in order (tests/cli/subscribers.test.ts shows the export writes a chunk only once
  * the one before was taken); a reader that goes away ends the command there, quietly.
  */
-const READERS = 30_000;
+const READERS = 20_000;
 
 let ws: Workspace;
 beforeEach(async () => {
@@ -25,8 +25,8 @@ it('a reader that starts late still gets every row once, and the export exits 0'
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // Nothing read for two seconds: about 1.6 MB waits on a pipe that holds a few hundred KB.
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // Nothing read for a second: about 1.1 MB waits on a pipe that holds a few hundred KB.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   expect(await exited, stderr).toBe(0);
