@@ -206,12 +206,24 @@ describe('SMTP client against scripted faults', () => {
     expect(server.violations).toEqual([]);
   });
 
-  it('a server that closes silently after M messages costs nothing: stale sessions are replaced', async () => {
-    const { server, transport } = await scripted({ closeAfter: 2 }, 2);
+  it.each([1, 2])('a server that closes silently after %i messages costs nothing: stale sessions are replaced', async (closeAfter) => {
+    const { server, transport } = await scripted({ closeAfter }, 2);
     const outcomes = await Promise.all(Array.from({ length: 9 }, (_, i) => send(transport, `r${i}@x.org`)));
     expect(outcomes.map((o) => o.status)).toEqual(Array(9).fill('sent'));
     for (let i = 0; i < 9; i += 1) expect(server.accepted(`r${i}@x.org`)).toHaveLength(1);
     expect(server.connections).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the session verify opened, dropped by the server before any message, is replaced; a server that drops every new session defers at once', async () => {
+    const idleDropped = await scripted({ mail: (_from, session) => (session.connection === 1 ? 'reset' : undefined) });
+    await idleDropped.transport.verify();
+    expect(await send(idleDropped.transport, 'first@x.org')).toMatchObject({ status: 'sent' });
+    expect(idleDropped.server.accepted('first@x.org')).toHaveLength(1);
+    expect(idleDropped.server.connections).toBe(2);
+    const dropsAll = await scripted({ mail: () => 'reset' });
+    expect(await send(dropsAll.transport, 'r@x.org')).toMatchObject({ status: 'deferred', response: expect.stringContaining('connection lost before the message was sent') });
+    // Opened for this message and dropped unanswered: no second session for it.
+    expect(dropsAll.server.connections).toBe(1);
   });
 
   it('535 on AUTH and a refused STARTTLS stop verify with a clear error, before any MAIL', async () => {

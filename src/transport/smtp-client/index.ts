@@ -37,13 +37,14 @@ export function smtpClientTransport(url: string, options: SmtpClientOptions): Tr
     },
     async send(envelope: Envelope, message: Buffer, beforeCommit): Promise<SendOutcome> {
       await throttle();
-      for (let attempt = 0; ; attempt += 1) {
+      for (;;) {
         let session: SmtpConnection;
         try {
           session = await pool.acquire();
         } catch (error) {
           return { status: 'deferred', code: undefined, response: `could not open an SMTP session: ${(error as Error).message}`, hardBounce: false };
         }
+        const opened = pool.firstUse(session);
         let released = false;
         const release = () => {
           if (released) return;
@@ -52,8 +53,11 @@ export function smtpClientTransport(url: string, options: SmtpClientOptions): Tr
         };
         try {
           const { staleSession, ...outcome } = await sendOnSession(session, envelope, message, beforeCommit, release);
-          // A session the server had closed meanwhile: nothing was sent, try a fresh one once.
-          if (!staleSession || attempt > 0) return outcome;
+          // A reused session the server had closed meanwhile: nothing was sent, so try another. The
+          // next one handed over may have been closed too (a server ending every session after M
+          // messages), so again: each stale one is dropped, and only the pool's sessions can be
+          // stale, so this ends. One opened for this message and closed unanswered: deferred.
+          if (!staleSession || opened) return outcome;
         } catch (error) {
           // In an unknown state (perhaps mid-DATA): never reuse it, or the next message would land in this one.
           session.destroy();

@@ -7,6 +7,8 @@ import { SmtpConnection, type SmtpTarget } from './connection.js';
 export class SessionPool {
   private readonly idle: SmtpConnection[] = [];
   private readonly waiting: Array<(session: SmtpConnection | undefined) => void> = [];
+  /** Sessions `acquire` opened for its caller, until the caller asks `firstUse`. */
+  private readonly opened = new WeakSet<SmtpConnection>();
   private open = 0;
   private closing = false;
 
@@ -58,10 +60,20 @@ export class SessionPool {
     await Promise.all(this.idle.splice(0).map((session) => session.quit().finally(() => (this.open -= 1))));
   }
 
+  /**
+   * True, once, for a session `acquire` has just opened for the caller; false for one reused from
+   * the pool (idle, handed over, or the one `verify` opened), which the server may have closed.
+   */
+  firstUse(session: SmtpConnection): boolean {
+    return this.opened.delete(session);
+  }
+
   private async create(): Promise<SmtpConnection> {
     this.open += 1;
     try {
-      return await SmtpConnection.open(this.target);
+      const session = await SmtpConnection.open(this.target);
+      this.opened.add(session);
+      return session;
     } catch (error) {
       this.open -= 1;
       const waiter = this.waiting.shift();
