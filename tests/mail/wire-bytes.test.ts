@@ -15,7 +15,8 @@ import { startSmtpServer } from '../support/smtp.js';
  * chosen segments, pre-encoded chunks) must leave every message byte-identical. The values below
  * were taken from the code before that work.
  */
-const signer = tokenSigner('pin-secret-0123456789abcdef0123456789abcdef');
+const SECRET = 'pin-secret-0123456789abcdef0123456789abcdef';
+const signer = tokenSigner(SECRET);
 const ada = { id: 42, name: 'Dr. Ada Lovelace', email: 'ada@example.org' };
 const tokens = personalTokens();
 const rendered = {
@@ -27,8 +28,6 @@ const rendered = {
 };
 const sender = { from: { name: 'Digest', address: 'digest@example.org' }, listId: 'Digest <digest.example.org>' };
 const edition = { number: 7, createdAt: new Date('2026-11-30T08:00:00Z') };
-
-const SECRET = 'pin-secret-0123456789abcdef0123456789abcdef';
 
 function message(reader: { id: number; name: string; email: string }, messageId = deliveryMessageId(SECRET, 'example.org', edition, reader.id)) {
   return personalize(compileMessage(rendered, sender), {
