@@ -1,6 +1,6 @@
 import type { Post } from '../posts/post.js';
 import type { Cadence } from '../render/view-model.js';
-import type { BounceEvent, BounceKind, BounceSource, Claim, Delivery, DeliveryRef, DeliveryState, Edition, PendingChoices, Segment, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
+import type { ActiveChoiceCounts, BounceEvent, BounceKind, BounceSource, Claim, Delivery, DeliveryRef, DeliveryState, Edition, PendingChoices, Segment, Subscriber, SubscriberInput, SubscriberStatus } from './store.js';
 import type { Tick, TickOutcome } from './ticks.js';
 
 /**
@@ -32,6 +32,18 @@ export function toSubscriber(row: SubscriberRow): Subscriber {
     createdAt: new Date(row.created_at),
     confirmedAt: row.confirmed_at === null ? null : new Date(row.confirmed_at),
   };
+}
+
+/** A count of active subscribers under one cadence or topic; a null topic: those who chose none. */
+export interface ChoiceCount {
+  key: string | null;
+  n: number;
+}
+
+/** ActiveChoiceCounts from the rows of the cadence and topic counts (both stores). */
+export function choiceCountsOf(byCadence: ChoiceCount[], byTopic: ChoiceCount[]): ActiveChoiceCounts {
+  const pairs = (rows: ChoiceCount[]) => rows.flatMap((row): [string, number][] => (row.key === null ? [] : [[row.key, row.n]]));
+  return { byCadence: pairs(byCadence), byTopic: pairs(byTopic), allTopics: byTopic.find((row) => row.key === null)?.n ?? 0 };
 }
 
 /** A damaged topics cell (edited by hand, say) means "all topics" rather than stopping a whole send. */

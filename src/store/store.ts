@@ -74,6 +74,15 @@ export interface SubscriberStore {
   confirmSubscriber(id: number, now: Date): Promise<boolean>;
   removeSubscriber(email: string): Promise<boolean>;
   countSubscribers(): Promise<Record<SubscriberStatus, number>>;
+  /** Active subscribers counted in the database by cadence and by chosen topic, and those who chose none (every topic). */
+  countActiveChoices(): Promise<ActiveChoiceCounts>;
+}
+
+/** Counts as [value, subscribers] pairs, in no particular order; a damaged topics cell counts as none chosen. */
+export interface ActiveChoiceCounts {
+  byCadence: [string, number][];
+  byTopic: [string, number][];
+  allTopics: number;
 }
 
 export type EditionStatus = 'sending' | 'complete';

@@ -54,6 +54,38 @@ describe.each(STORE_KINDS)('%s store: subscribers', (kind) => {
     for await (const s of store.listSubscribers({ stoppedTopics: true })) expect.fail(`${s.email} stopped no topic`);
   });
 
+  it('counts active subscribers by cadence and topic in the database; a damaged topics cell counts as none chosen', async () => {
+    const store = await stores.open(kind);
+    await store.upsertSubscribers(
+      [
+        { email: 'a@example.org', categories: ['Trade', 'Sanctions'] },
+        { email: 'b@example.org', categories: ['Trade'], cadence: 'daily' },
+        { email: 'c@example.org' },
+        { email: 'd@example.org', categories: ['Trade'], status: 'unsubscribed' },
+        { email: 'e@example.org', categories: ['Say "hi"\\'] },
+        { email: 'f@example.org', categories: ['Trade'] },
+        { email: 'g@example.org', categories: ['Trade'] },
+      ],
+      T,
+    );
+    await stores.edit(kind, `UPDATE subscribers SET categories = '{not json' WHERE email = 'f@example.org'`);
+    await stores.edit(kind, `UPDATE subscribers SET categories = '[ "Trade" , 7 ]' WHERE email = 'g@example.org'`);
+    const counts = await store.countActiveChoices();
+    const sorted = (pairs: [string, number][]) => [...pairs].sort((x, y) => x[0].localeCompare(y[0]));
+    expect(sorted(counts.byCadence)).toEqual([['daily', 1], ['weekly', 5]]);
+    // What reading every subscriber gives: the same counts.
+    const read = new Map<string, number>();
+    let none = 0;
+    for await (const s of store.listSubscribers({ status: 'active' })) {
+      if (s.categories.length === 0) none += 1;
+      for (const topic of s.categories) read.set(topic, (read.get(topic) ?? 0) + 1);
+    }
+    expect(counts.allTopics).toBe(none);
+    expect(sorted(counts.byTopic)).toEqual(sorted([...read]));
+    expect(read.get('Trade')).toBeGreaterThanOrEqual(2);
+    expect(read.get('Say "hi"\\')).toBe(1);
+  });
+
   it('confirming applies the sign-up choices kept aside, once', async () => {
     const store = await stores.open(kind);
     await store.upsertSubscribers([{ email: 'p@example.org', status: 'pending', excludedCategories: ['Sport'] }], T);

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ const TABLES = 'meta, subscribers, editions, post_ledger, segments, deliveries, 
 export function useStores() {
   let database: TestDatabase | undefined;
   const opened: { store: Store; cleanup: () => Promise<void> }[] = [];
+  let sqliteDir: string | undefined;
   beforeAll(async () => {
     database = await freshDatabase();
   });
@@ -32,6 +34,7 @@ export function useStores() {
     async open(kind: StoreKind): Promise<Store> {
       if (kind === 'sqlite') {
         const dir = mkdtempSync(join(tmpdir(), 'digest-store-'));
+        sqliteDir = dir;
         const store = openSqliteStore(dir);
         opened.push({ store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) });
         return store;
@@ -40,6 +43,16 @@ export function useStores() {
       await query(database!.url, `TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`);
       opened.push({ store, cleanup: async () => undefined });
       return store;
+    },
+    /** Runs SQL on the database behind the store of this kind opened last, as a hand edit would. */
+    async edit(kind: StoreKind, sql: string): Promise<void> {
+      if (kind === 'postgres') return void (await query(database!.url, sql));
+      const db = new Database(join(sqliteDir!, 'digest.sqlite'));
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
     },
     /** Opens another store on the same PostgreSQL database (another process would). */
     async another(): Promise<Store> {

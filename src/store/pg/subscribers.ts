@@ -1,4 +1,4 @@
-import { parsePending, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import { choiceCountsOf, parsePending, subscriberParams, toSubscriber, type ChoiceCount, type SubscriberRow } from '../rows.js';
 import { DROP_UNCHANGED, IMPORT_COLUMNS, IMPORT_REPLACE, importTableSql, importValues, insertNewSql, updateExistingSql } from '../subscriber-import.js';
 import type { SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
 import type { Pg, Sql } from './db.js';
@@ -26,6 +26,16 @@ const PAGE_QUERY = `SELECT * FROM subscribers WHERE id > $1 AND ($2::text IS NUL
   AND ($3::text IS NULL OR ((categories = '[]' OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(categories::jsonb) v WHERE lower(v) = lower($3)))
     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(excluded_categories::jsonb) v WHERE lower(v) = lower($3))))
   ORDER BY id LIMIT ${PAGE}`;
+
+/**
+ * A subscriber's topics as a JSON array, for counting in SQL. PostgreSQL 15 cannot test whether text
+ * is valid JSON without failing the whole query, so a cell is cast only when it is an array of
+ * strings, numbers, true, false or null (what the store writes, and hand edits of it); anything else
+ * reads as none chosen, and only the strings count, as in toSubscriber.
+ */
+const JSON_STRING = String.raw`"([^"\\\x01-\x1f]|\\(["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+const JSON_SCALAR = String.raw`(${JSON_STRING}|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false|null)`;
+const TOPICS_OF = String.raw`CASE WHEN s.categories ~ '^\s*\[\s*(${JSON_SCALAR}\s*(,\s*${JSON_SCALAR}\s*)*)?\]\s*$' THEN s.categories::jsonb ELSE '[]'::jsonb END`;
 
 /** A batch staged in one statement, a column per array. */
 const STAGE = `INSERT INTO import_rows (${IMPORT_COLUMNS})
@@ -144,6 +154,16 @@ export function subscriberStore(db: Pg): SubscriberStore {
       const counts: Record<SubscriberStatus, number> = { pending: 0, active: 0, unsubscribed: 0, bounced: 0 };
       for (const row of await db.rows<{ status: SubscriberStatus; n: number }>('SELECT status, count(*)::int AS n FROM subscribers GROUP BY status')) counts[row.status] = row.n;
       return counts;
+    },
+    async countActiveChoices() {
+      const [byCadence, byTopic] = await Promise.all([
+        db.rows<ChoiceCount>(`SELECT cadence AS key, count(*)::int AS n FROM subscribers WHERE status = 'active' GROUP BY cadence`),
+        // One pass: a subscriber with no topic chosen joins no item and is counted under a null key.
+        db.rows<ChoiceCount>(
+          `SELECT t #>> '{}' AS key, count(*)::int AS n FROM subscribers s LEFT JOIN LATERAL jsonb_array_elements(${TOPICS_OF}) t ON jsonb_typeof(t) = 'string' WHERE s.status = 'active' GROUP BY 1`,
+        ),
+      ]);
+      return choiceCountsOf(byCadence, byTopic);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { parsePending, subscriberParams, toSubscriber, type SubscriberRow } from '../rows.js';
+import { choiceCountsOf, parsePending, subscriberParams, toSubscriber, type ChoiceCount, type SubscriberRow } from '../rows.js';
 import { DROP_UNCHANGED, IMPORT_COLUMNS, IMPORT_REPLACE, importTableSql, importValues, insertNewSql, updateExistingSql } from '../subscriber-import.js';
 import type { SubscriberFilter, SubscriberInput, SubscriberStatus, SubscriberStore } from '../store.js';
 import type { Db } from './open.js';
@@ -26,6 +26,13 @@ export function subscriberStore(db: Db): SubscriberStore {
          AND NOT EXISTS (SELECT 1 FROM json_each(excluded_categories) WHERE lower(value) = lower(@category))))
      ORDER BY id LIMIT ${PAGE}`,
   );
+  // A damaged topics cell (not a JSON array) reads as none chosen, and only text items count, as in toSubscriber.
+  const topicsOf = `CASE WHEN NOT json_valid(s.categories) THEN '[]' WHEN json_type(s.categories) <> 'array' THEN '[]' ELSE s.categories END`;
+  const choiceCounts = {
+    byCadence: db.prepare(`SELECT cadence AS key, count(*) AS n FROM subscribers WHERE status = 'active' GROUP BY cadence`),
+    // One pass: a subscriber with no topic chosen joins no item and is counted under a null key.
+    byTopic: db.prepare(`SELECT t.value AS key, count(*) AS n FROM subscribers s LEFT JOIN json_each(${topicsOf}) t ON t.type = 'text' WHERE s.status = 'active' GROUP BY t.value`),
+  };
   const updateStatus = db.prepare(
     `UPDATE subscribers SET status = @status, status_changed_at = @now,
        confirmed_at = CASE WHEN @status = 'active' AND status <> 'active' THEN @now ELSE confirmed_at END
@@ -135,6 +142,9 @@ export function subscriberStore(db: Db): SubscriberStore {
         counts[row.status] = row.n;
       }
       return counts;
+    },
+    async countActiveChoices() {
+      return choiceCountsOf(choiceCounts.byCadence.all() as ChoiceCount[], choiceCounts.byTopic.all() as ChoiceCount[]);
     },
   };
 }
