@@ -15,8 +15,7 @@ let stdoutClosed = false;
 export async function main(argv: string[], print: (line: string) => void = printLine, drained?: () => Promise<boolean>): Promise<number> {
   watchStdout();
   const out = (line: string) => print(terminalSafe(line));
-  const settled = drained ?? (print === printLine ? stdoutDrained : undefined);
-  return buildProgram(COMMANDS, { out, configLoader: importConfigLoader, ...(settled ? { drained: settled } : {}) }).run(argv);
+  return buildProgram(COMMANDS, { out, configLoader: importConfigLoader, drained: drained ?? (print === printLine ? stdoutDrained : undefined) }).run(argv);
 }
 
 /** The config module (zod, node-cron, the subject compiler) is imported only once a command runs. */

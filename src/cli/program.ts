@@ -64,7 +64,7 @@ function addCommand(parent: Command, spec: CommandSpec, path: string[], io: Prog
     let early: EarlyStart | undefined;
     try {
       early = await spec.early?.();
-      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, drained: io.drained ?? (async () => true), loadConfig: await io.configLoader(), ...(early ? { early } : {}) };
+      const context: CommandContext = { args: self.processedArgs.map(String), options: self.opts(), out: io.out, drained: io.drained ?? (async () => true), loadConfig: await io.configLoader(), early };
       setExit(await action(context));
     } catch (error) {
       if (!isDigestError(error)) throw error;

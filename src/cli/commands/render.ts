@@ -9,7 +9,7 @@ import { stringOption, type CommandContext } from '../command.js';
 
 export async function render({ options, out, loadConfig, early }: CommandContext): Promise<number> {
   const values = { out: stringOption(options, 'out') ?? 'out', subscriber: stringOption(options, 'subscriber'), cadence: stringOption(options, 'cadence') };
-  const app = await createApp(loadConfig(), { dryRun: true, ...(early?.mjml ? { mjml: early.mjml } : {}) });
+  const app = await createApp(loadConfig(), { dryRun: true, mjml: early?.mjml });
   try {
     const email = values.subscriber === undefined ? undefined : checkAddress(values.subscriber);
     if (email && !email.ok) throw new UsageError('BAD_ADDRESS', `--subscriber "${values.subscriber}" ${email.reason}`);

@@ -17,7 +17,7 @@ export async function send({ options, out, loadConfig, early }: CommandContext):
   const disabled = unscheduledCadence(config, cadence);
   if (disabled) throw new UsageError('CADENCE_DISABLED', `--cadence ${cadence} is refused: ${disabled}. Nothing was sent.`);
   // The MJML worker `early` started (render/mjml-thread.ts); the program closes it in any case.
-  const app = await createApp(config, { dryRun, ...(early?.mjml ? { mjml: early.mjml } : {}) });
+  const app = await createApp(config, { dryRun, mjml: early?.mjml });
   try {
     await importSamplesIfEmbedded(app, out);
     const report = await runSend(app, { cadence, progress: true });
