@@ -116,7 +116,13 @@ describe('kill -9 and resume', () => {
 
 describe('two sends at once', () => {
   it('both deliver the one edition side by side, each claiming its own rows; nobody gets two', async () => {
-    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100 }) });
+    // No reply to a dot before both processes are connected (two sessions each at most), so the
+    // first cannot finish the edition before the second, started at the same moment, has begun.
+    let bothConnected: Promise<void> | undefined;
+    const whenBothConnected = async () => {
+      while (server!.connections <= 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100, until: (bothConnected ??= whenBothConnected()) }) });
     const [a, b] = await Promise.all([digestSend(ws!).done, digestSend(ws!).done]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stderr + b.stderr).toBe('');

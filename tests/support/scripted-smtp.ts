@@ -21,8 +21,8 @@ export interface SessionInfo {
   count: number;
 }
 
-/** What to do once a message's final dot arrives. */
-export type DotAction = string | { reply: string; delayMs?: number } | 'reset' | 'hang';
+/** What to do once a message's final dot arrives; the reply waits `delayMs`, and for `until` when given. */
+export type DotAction = string | { reply: string; delayMs?: number; until?: Promise<unknown> } | 'reset' | 'hang';
 
 export interface ScriptOptions {
   capabilities?: string[];
@@ -173,8 +173,9 @@ function serve(socket: net.Socket, session: SessionInfo, script: ScriptOptions, 
     const action = script.dot?.(message, session) ?? '250 2.0.0 queued';
     if (action === 'reset') return void socket.destroy();
     if (action === 'hang') return;
-    const { reply, delayMs } = typeof action === 'string' ? { reply: action, delayMs: 0 } : action;
+    const { reply, delayMs, until } = typeof action === 'string' ? { reply: action, delayMs: 0, until: undefined } : action;
     if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await until;
     if (socket.destroyed) return;
     message.reply = reply;
     send(reply);
