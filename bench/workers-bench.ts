@@ -15,7 +15,8 @@ import { benchWorkspace, REPO } from './workspace.js';
  * limiting each connection does; then a control run at 0 ms shows where this machine's CPU caps
  * it. The rate is the steady state: messages recorded sent between 10 % and 90 % of the edition,
  * over that time. Then an edition of `edition-size` subscribers is created on SQLite and on
- * PostgreSQL in a process of its own: time and peak RSS.
+ * PostgreSQL in a process of its own: time and peak RSS, and how long a claim of 100 rows takes at
+ * the start of it and once 90 % of it is sent.
  */
 export async function workersBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -28,7 +29,7 @@ export async function workersBench(argv: string[]): Promise<void> {
       'edition-size': { type: 'string', default: '1000000' },
     },
   });
-  const counts = values.workers.split(',').map(Number);
+  const counts = values.workers.split(',').map(Number).filter((n) => n > 0); // --workers 0: the edition figures alone
   const latency = Number(values['latency-ms']);
   const server = process.env.TEST_DATABASE_URL ? { url: process.env.TEST_DATABASE_URL, stop: async () => undefined } : await startEmbeddedPostgres();
   try {
@@ -46,6 +47,7 @@ export async function workersBench(argv: string[]): Promise<void> {
       for (const kind of ['sqlite', 'postgres'] as const) {
         const figures = await editionCreation(kind, server.url, size);
         process.stdout.write(`edition of ${figures.recipients} recipients on ${kind}: created in ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB\n`);
+        process.stdout.write(`  a claim of 100 rows: ${figures.firstClaimMs.toFixed(1)} ms at the start, ${figures.lateClaimMs.toFixed(1)} ms with 90 % sent\n`);
       }
     }
   } finally {
@@ -120,7 +122,15 @@ async function deliveryRun(serverUrl: string, workers: number, latencyMs: number
   }
 }
 
-async function editionCreation(kind: 'sqlite' | 'postgres', serverUrl: string, size: number): Promise<{ seconds: number; recipients: number; peakRssMb: number }> {
+interface EditionFigures {
+  seconds: number;
+  recipients: number;
+  firstClaimMs: number;
+  lateClaimMs: number;
+  peakRssMb: number;
+}
+
+async function editionCreation(kind: 'sqlite' | 'postgres', serverUrl: string, size: number): Promise<EditionFigures> {
   const db = kind === 'postgres' ? await freshDatabase(serverUrl, 'digest_bench_million') : undefined;
   const ws = benchWorkspace(db ? { DATABASE_URL: db.url } : {});
   try {
@@ -139,7 +149,7 @@ async function editionCreation(kind: 'sqlite' | 'postgres', serverUrl: string, s
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.on('exit', () => resolve(out));
     });
-    return JSON.parse(result.trim().split('\n').pop() ?? '{}') as { seconds: number; recipients: number; peakRssMb: number };
+    return JSON.parse(result.trim().split('\n').pop() ?? '{}') as EditionFigures;
   } finally {
     ws.cleanup();
     await db?.drop();

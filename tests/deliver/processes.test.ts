@@ -39,11 +39,11 @@ function digestSend(workspace: Workspace): Run {
 
 const LIST = addresses(24);
 
-async function prepare(script: Parameters<typeof startScriptedServer>[0]) {
+async function prepare(script: Parameters<typeof startScriptedServer>[0], env: Record<string, string> = {}) {
   server = await startScriptedServer(script);
   // UNCERTAIN_RESEND=never: a message in flight at the kill stays uncertain (the default resends it
   // once, with the same Message-ID: tests/workers/faults.process.test.ts).
-  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', LOG_LEVEL: 'silent', UNCERTAIN_RESEND: 'never' });
+  ws = createWorkspace({ SMTP_URL: server.url, SMTP_MAX_CONNECTIONS: '2', LOG_LEVEL: 'silent', UNCERTAIN_RESEND: 'never', ...env });
   await addSubscribers(ws, LIST);
   return { server, ws };
 }
@@ -116,13 +116,14 @@ describe('kill -9 and resume', () => {
 
 describe('two sends at once', () => {
   it('both deliver the one edition side by side, each claiming its own rows; nobody gets two', async () => {
-    // No reply to a dot before both processes are connected (two sessions each at most), so the
-    // first cannot finish the edition before the second, started at the same moment, has begun.
-    let bothConnected: Promise<void> | undefined;
-    const whenBothConnected = async () => {
-      while (server!.connections <= 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Claims of four rows, and no reply to a dot before both processes deliver: each opens its
+    // second session only once it holds a claimed message, so four sessions mean both have claimed
+    // rows, and the first cannot finish the edition before the second has begun.
+    let bothDelivering: Promise<void> | undefined;
+    const whenBothDeliver = async () => {
+      while (server!.connections < 4) await new Promise((resolve) => setTimeout(resolve, 20));
     };
-    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100, until: (bothConnected ??= whenBothConnected()) }) });
+    await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100, until: (bothDelivering ??= whenBothDeliver()) }) }, { CLAIM_BATCH_SIZE: '4' });
     const [a, b] = await Promise.all([digestSend(ws!).done, digestSend(ws!).done]);
     expect([a.code, b.code]).toEqual([0, 0]);
     expect(a.stderr + b.stderr).toBe('');
@@ -131,6 +132,7 @@ describe('two sends at once', () => {
     expect(`${a.stdout}\n${b.stdout}`).not.toMatch(/#2/);
     const sent = (out: string) => Number(/sent (\d+)/.exec(out)?.[1]);
     expect(sent(a.stdout) + sent(b.stdout)).toBe(LIST.length);
+    expect([sent(a.stdout), sent(b.stdout)].every((n) => n > 0)).toBe(true);
     for (const address of LIST) expect(server!.accepted(address), address).toHaveLength(1);
     expect([...ledger(ws!).values()].every((r) => r.state === 'sent')).toBe(true);
   }, 120_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { Post } from '../../src/posts/post.js';
 import { openPostgresStore } from '../../src/store/pg/index.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { DATABASE_FILE, openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { NewEdition, Store } from '../../src/store/store.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 
@@ -47,13 +47,15 @@ export function useStores() {
     /** Runs SQL on the database behind the store of this kind opened last, as a hand edit would. */
     async edit(kind: StoreKind, sql: string): Promise<void> {
       if (kind === 'postgres') return void (await query(database!.url, sql));
-      const db = new Database(join(sqliteDir!, 'digest.sqlite'));
+      const db = new Database(this.sqliteFile());
       try {
         db.exec(sql);
       } finally {
         db.close();
       }
     },
+    /** The file behind the SQLite store opened last. */
+    sqliteFile: () => join(sqliteDir!, DATABASE_FILE),
     /** Opens another store on the same PostgreSQL database (another process would). */
     async another(): Promise<Store> {
       const store = await openPostgresStore(database!.url, { poolSize: 8 });

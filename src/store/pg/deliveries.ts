@@ -7,18 +7,23 @@ import type { Pg, Sql } from './db.js';
  * one else has locked (FOR UPDATE SKIP LOCKED), so any number of workers claim at once without
  * waiting on each other or taking the same row; every later write names its worker (fenced), and
  * a worker declared dead (its row gone) can neither claim nor commit a message any more.
+ *
+ * A claim's work stays the same however much of the edition is sent: the open rows come from the
+ * partial index deliveries_open; whether each subscriber is still active is one lookup by key (as a
+ * join, the planner merged it with the subscribers' key from the first id on: 85 ms a claim three
+ * quarters through 200,000); and each claimed row is updated where it was locked, by its ctid (as a
+ * join on the key, the planner read every row of the table below some tens of thousands).
  */
-const CLAIM_BATCH = `UPDATE deliveries AS d SET
+export const CLAIM_BATCH = `UPDATE deliveries AS d SET
     state = CASE WHEN p.active THEN 'sending' ELSE 'skipped' END,
     worker_id = CASE WHEN p.active THEN $1 END,
     attempts = d.attempts + CASE WHEN p.active THEN 1 ELSE 0 END,
     last_error = CASE WHEN p.active THEN d.last_error ELSE 'no longer subscribed' END,
     updated_at = $2
   FROM (
-    SELECT o.edition, o.subscriber_id, coalesce(s.status = 'active', false) AS active
+    SELECT o.ctid AS row, o.edition, o.subscriber_id, coalesce((SELECT s.status = 'active' FROM subscribers s WHERE s.id = o.subscriber_id), false) AS active
       FROM deliveries o
       JOIN editions e ON e.number = o.edition AND e.status = 'sending'
-      LEFT JOIN subscribers s ON s.id = o.subscriber_id
      WHERE EXISTS (SELECT 1 FROM workers w WHERE w.id = $1::text)
        AND ($3::int IS NULL OR o.edition = $3)
        AND (o.state = 'pending' OR (o.state = 'deferred' AND coalesce(o.retry_at, 0) <= $2))
@@ -26,7 +31,7 @@ const CLAIM_BATCH = `UPDATE deliveries AS d SET
      LIMIT $4
      FOR UPDATE OF o SKIP LOCKED
   ) AS p
-  WHERE d.edition = p.edition AND d.subscriber_id = p.subscriber_id
+  WHERE d.ctid = p.row
   RETURNING d.edition, d.subscriber_id, d.state, d.attempts`;
 
 const ACTIVE = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;

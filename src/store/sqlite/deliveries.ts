@@ -2,17 +2,17 @@ import { claimWith, resendNote, stateCounts, toDelivery, type DeliveryRow, type 
 import type { DeliveryOutcome, DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Db } from './open.js';
 
+const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
+// A worker declared dead (its row removed) claims and commits nothing more under that identity.
+const registered = `EXISTS (SELECT 1 FROM workers w WHERE w.id = @worker)`;
+
 /**
- * The delivery ledger as a work queue. SQLite serialises writers, so a claim is one UPDATE over
- * the first open rows; every later write names the worker (`AND worker_id = @worker`), so only
- * the row's owner can move it on along sending → awaiting → sent | deferred | failed | uncertain.
+ * Claims the first open rows, of one edition or of any open one. They are found through the partial
+ * index deliveries_open, which holds only pending and deferred rows: read in key order instead,
+ * each claim would pass over every row already sent, and take longer than the one before.
  */
-export function deliveryStore(db: Db): DeliveryStore {
-  const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
-  // A worker declared dead (its row removed) claims and commits nothing more under that identity.
-  const registered = `EXISTS (SELECT 1 FROM workers w WHERE w.id = @worker)`;
-  const claimBatch = db.prepare(
-    `UPDATE deliveries SET
+export function claimBatchSql(scope: 'edition' | 'any'): string {
+  return `UPDATE deliveries SET
        state = CASE WHEN ${active} THEN 'sending' ELSE 'skipped' END,
        worker_id = CASE WHEN ${active} THEN @worker END,
        attempts = attempts + CASE WHEN ${active} THEN 1 ELSE 0 END,
@@ -20,11 +20,20 @@ export function deliveryStore(db: Db): DeliveryStore {
        updated_at = @now
      WHERE ${registered} AND rowid IN (
        SELECT d.rowid FROM deliveries d JOIN editions e ON e.number = d.edition AND e.status = 'sending'
-        WHERE (@edition IS NULL OR d.edition = @edition)
-          AND (d.state = 'pending' OR (d.state = 'deferred' AND coalesce(d.retry_at, 0) <= @now))
+        WHERE ${scope === 'edition' ? 'd.edition = @edition AND' : ''} d.state IN ('pending', 'deferred')
+          AND (d.state = 'pending' OR coalesce(d.retry_at, 0) <= @now)
         ORDER BY d.edition, d.subscriber_id LIMIT @limit)
-     RETURNING edition, subscriber_id, state, attempts`,
-  );
+     RETURNING edition, subscriber_id, state, attempts`;
+}
+
+/**
+ * The delivery ledger as a work queue. SQLite serialises writers, so a claim is one UPDATE over
+ * the first open rows; every later write names the worker (`AND worker_id = @worker`), so only
+ * the row's owner can move it on along sending → awaiting → sent | deferred | failed | uncertain.
+ */
+export function deliveryStore(db: Db): DeliveryStore {
+  const claimInEdition = db.prepare(claimBatchSql('edition'));
+  const claimInAny = db.prepare(claimBatchSql('any'));
   const subscribersOf = db.prepare(`SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))`);
   const claimOne = db.prepare(
     `UPDATE deliveries SET state = 'sending', worker_id = @worker, attempts = attempts + 1, updated_at = @now
@@ -79,7 +88,7 @@ export function deliveryStore(db: Db): DeliveryStore {
     async claimBatch(worker, { edition, limit }, now) {
       const at = now.getTime();
       return claimWith(
-        async () => db.transaction(() => claimBatch.all({ worker, edition: edition ?? null, limit, now: at }) as TouchedRow[]).immediate(),
+        async () => db.transaction(() => (edition === undefined ? claimInAny.all({ worker, limit, now: at }) : claimInEdition.all({ worker, edition, limit, now: at })) as TouchedRow[]).immediate(),
         async (ids) => subscribersOf.all(JSON.stringify(ids)) as SubscriberRow[],
         async (rows) => {
           for (const row of rows) finish.run({ worker, edition: row.edition, id: row.subscriber_id, state: 'skipped', error: 'no longer subscribed', retryAt: null, now: at });
