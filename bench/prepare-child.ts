@@ -10,8 +10,8 @@ import { DATABASE_FILE } from '../src/store/sqlite/index.js';
 /**
  * Run in its own process by workers-bench.ts: prepares one edition (stages 1–6 and the frozen
  * recipients) from the environment's database, then times a claim of 100 rows at its start and
- * again once 90 % of it is sent (a claim must not slow down as the edition goes on), and prints
- * time, recipients, the claims and peak RSS as JSON.
+ * again once 90 % of it is done (a claim must not slow down as the edition goes on, nor as deferred
+ * rows pile up), and prints time, recipients, the claims and peak RSS as JSON.
  */
 const CLAIM = 100;
 const app = await createApp(loadConfig(), { logger: silentLogger });
@@ -40,10 +40,17 @@ async function timedClaim(app: App, worker: string, edition: number): Promise<nu
   return performance.now() - started;
 }
 
-/** What a long send leaves behind, written straight into the database: the first rows sent. */
+/**
+ * What a long send leaves behind, written straight into the database: of the first rows, nine in
+ * ten sent and one in ten deferred for an hour (a provider slowing the send down).
+ */
 async function markSentUpTo(app: App, edition: number, rows: number): Promise<void> {
-  const sql = `UPDATE deliveries SET state = 'sent', worker_id = NULL WHERE edition = ${edition} AND state IN ('pending', 'sending')
-     AND subscriber_id IN (SELECT subscriber_id FROM deliveries WHERE edition = ${edition} ORDER BY subscriber_id LIMIT ${rows})`;
+  const retryAt = Date.now() + 3_600_000;
+  const sql = `UPDATE deliveries SET worker_id = NULL,
+       state = CASE WHEN subscriber_id % 10 = 0 THEN 'deferred' ELSE 'sent' END,
+       retry_at = CASE WHEN subscriber_id % 10 = 0 THEN ${retryAt} END
+     WHERE edition = ${edition} AND state IN ('pending', 'sending')
+       AND subscriber_id IN (SELECT subscriber_id FROM deliveries WHERE edition = ${edition} ORDER BY subscriber_id LIMIT ${rows})`;
   if (app.config.databaseUrl) {
     const client = new pg.Client({ connectionString: app.config.databaseUrl });
     await client.connect();

@@ -59,7 +59,9 @@ export interface Claim {
 export interface DeliveryStore {
   /**
    * Claims up to `limit` open rows (of one edition, or of every open edition), oldest edition
-   * first. A row whose subscriber is no longer active is marked skipped instead and not returned.
+   * first; within an edition pending rows by subscriber, then deferred rows whose retry time has
+   * come, by that time. A row whose subscriber is no longer active is marked skipped instead and
+   * not returned.
    */
   claimBatch(worker: string, options: { edition?: number; limit: number }, now: Date): Promise<Claim[]>;
   /** Claims these rows (pending, or deferred) for a retry; returns the subscriber ids claimed. */

@@ -95,6 +95,23 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(again.map((c) => [c.subscriber.id, c.attempts])).toEqual([[id, 3]]);
   });
 
+  it('claims pending rows by subscriber first, then deferred rows whose time has come, soonest first', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 6, ['a', 'b']);
+    const ids = (await store.claimBatch('a', { limit: 4 }, T)).map((c) => c.subscriber.id);
+    const deferUntil = (id: number, seconds: number) =>
+      store.finish('a', 1, id, { state: 'deferred', error: '451 later', retryAt: new Date(T.getTime() + seconds * 1000) }, T);
+    await deferUntil(ids[0]!, 50);
+    await deferUntil(ids[1]!, 90); // not due at +60 s
+    await deferUntil(ids[2]!, 20);
+    await deferUntil(ids[3]!, 40);
+    const at = new Date(T.getTime() + 60_000);
+    const taken = async (limit: number) => (await store.claimBatch('b', { limit }, at)).map((c) => c.subscriber.email).sort();
+    const all = emails(6);
+    expect(await taken(3)).toEqual([all[2], all[4], all[5]]);
+    expect(await taken(10)).toEqual([all[0], all[3]]);
+  });
+
   it('an uncertain send is resent once: deferred and claimable again by anyone, the second uncertain stays; fenced by worker', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 1, ['a', 'b']);

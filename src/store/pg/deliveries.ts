@@ -8,8 +8,9 @@ import type { Pg, Sql } from './db.js';
  * waiting on each other or taking the same row; every later write names its worker (fenced), and
  * a worker declared dead (its row gone) can neither claim nor commit a message any more.
  *
- * A claim's work stays the same however much of the edition is sent: the open rows come from the
- * partial index deliveries_open; whether each subscriber is still active is one lookup by key (as a
+ * A claim's work stays the same however much of the edition is sent or deferred: the open rows come
+ * from the partial index deliveries_claimable (pending rows, then deferred ones by retry time, so
+ * the scan stops at the first row not yet due); whether each subscriber is still active is one lookup by key (as a
  * join, the planner merged it with the subscribers' key from the first id on: 85 ms a claim three
  * quarters through 200,000); and each claimed row is updated where it was locked, by its ctid (as a
  * join on the key, the planner read every row of the table below some tens of thousands).
@@ -26,8 +27,8 @@ export const CLAIM_BATCH = `UPDATE deliveries AS d SET
       JOIN editions e ON e.number = o.edition AND e.status = 'sending'
      WHERE EXISTS (SELECT 1 FROM workers w WHERE w.id = $1::text)
        AND ($3::int IS NULL OR o.edition = $3)
-       AND (o.state = 'pending' OR (o.state = 'deferred' AND coalesce(o.retry_at, 0) <= $2))
-     ORDER BY o.edition, o.subscriber_id
+       AND o.state IN ('pending', 'deferred') AND coalesce(o.retry_at, 0) <= $2
+     ORDER BY o.edition, coalesce(o.retry_at, 0), o.subscriber_id
      LIMIT $4
      FOR UPDATE OF o SKIP LOCKED
   ) AS p

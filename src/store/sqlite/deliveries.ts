@@ -7,9 +7,12 @@ const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subs
 const registered = `EXISTS (SELECT 1 FROM workers w WHERE w.id = @worker)`;
 
 /**
- * Claims the first open rows, of one edition or of any open one. They are found through the partial
- * index deliveries_open, which holds only pending and deferred rows: read in key order instead,
- * each claim would pass over every row already sent, and take longer than the one before.
+ * Claims the first claimable rows, of one edition or of any open one: pending rows, then deferred
+ * ones whose retry time has come. The partial index deliveries_claimable holds only pending and
+ * deferred rows, ordered by when they become claimable, so a claim reads the rows it takes and
+ * stops at the first one not yet due: its work does not grow with the rows already sent or the
+ * deferred ones still waiting. CROSS JOIN keeps the editions as the outer loop, oldest first, so
+ * that each open edition's claimable rows are one range of that index.
  */
 export function claimBatchSql(scope: 'edition' | 'any'): string {
   return `UPDATE deliveries SET
@@ -19,10 +22,10 @@ export function claimBatchSql(scope: 'edition' | 'any'): string {
        last_error = CASE WHEN ${active} THEN last_error ELSE 'no longer subscribed' END,
        updated_at = @now
      WHERE ${registered} AND rowid IN (
-       SELECT d.rowid FROM deliveries d JOIN editions e ON e.number = d.edition AND e.status = 'sending'
-        WHERE ${scope === 'edition' ? 'd.edition = @edition AND' : ''} d.state IN ('pending', 'deferred')
-          AND (d.state = 'pending' OR coalesce(d.retry_at, 0) <= @now)
-        ORDER BY d.edition, d.subscriber_id LIMIT @limit)
+       SELECT d.rowid FROM editions e CROSS JOIN deliveries d ON d.edition = e.number
+        WHERE e.status = 'sending' ${scope === 'edition' ? 'AND e.number = @edition' : ''}
+          AND d.state IN ('pending', 'deferred') AND coalesce(d.retry_at, 0) <= @now
+        ORDER BY e.number, coalesce(d.retry_at, 0), d.subscriber_id LIMIT @limit)
      RETURNING edition, subscriber_id, state, attempts`;
 }
 

@@ -191,4 +191,11 @@ export const MIGRATIONS: string[] = [
   `
   DROP INDEX IF EXISTS deliveries_by_message_id;
   `,
+  // Claims read the open rows in the order they become claimable: pending rows first (no retry
+  // time), then deferred ones by retry time, and stop at the first one not yet due instead of
+  // stepping over every deferred row that waits.
+  `
+  DROP INDEX IF EXISTS deliveries_open;
+  CREATE INDEX deliveries_claimable ON deliveries (edition, coalesce(retry_at, 0), subscriber_id) WHERE state IN ('pending', 'deferred');
+  `,
 ];
