@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -16,7 +16,8 @@ import { benchWorkspace, REPO } from './workspace.js';
  * it. The rate is the steady state: messages recorded sent between 10 % and 90 % of the edition,
  * over that time. Then an edition of `edition-size` subscribers is created on SQLite and on
  * PostgreSQL in a process of its own: time and peak RSS, and how long a claim of 100 rows takes at
- * the start of it and once 90 % of it is done (nine tenths sent, a tenth deferred for an hour).
+ * the start of it and once 90 % of it is done (nine tenths sent, a tenth deferred for an hour),
+ * and how long `digest status` then takes.
  */
 export async function workersBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -47,7 +48,7 @@ export async function workersBench(argv: string[]): Promise<void> {
       for (const kind of ['sqlite', 'postgres'] as const) {
         const figures = await editionCreation(kind, server.url, size);
         process.stdout.write(`edition of ${figures.recipients} recipients on ${kind}: created in ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB\n`);
-        process.stdout.write(`  a claim of 100 rows: ${figures.firstClaimMs.toFixed(1)} ms at the start, ${figures.lateClaimMs.toFixed(1)} ms with 90 % done (a tenth of it deferred)\n`);
+        process.stdout.write(`  a claim of 100 rows: ${figures.firstClaimMs.toFixed(1)} ms at the start, ${figures.lateClaimMs.toFixed(1)} ms with 90 % done (a tenth of it deferred); \`digest status\` then ${figures.statusSeconds.toFixed(2)} s\n`);
       }
     }
   } finally {
@@ -128,6 +129,7 @@ interface EditionFigures {
   firstClaimMs: number;
   lateClaimMs: number;
   peakRssMb: number;
+  statusSeconds: number;
 }
 
 async function editionCreation(kind: 'sqlite' | 'postgres', serverUrl: string, size: number): Promise<EditionFigures> {
@@ -149,11 +151,23 @@ async function editionCreation(kind: 'sqlite' | 'postgres', serverUrl: string, s
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.on('exit', () => resolve(out));
     });
-    return JSON.parse(result.trim().split('\n').pop() ?? '{}') as EditionFigures;
+    const figures = JSON.parse(result.trim().split('\n').pop() ?? '{}') as Omit<EditionFigures, 'statusSeconds'>;
+    return { ...figures, statusSeconds: timedStatus(ws.env) };
   } finally {
     ws.cleanup();
     await db?.drop();
   }
+}
+
+/** `digest status` as an operator runs it, on what the claims left: wall seconds, fastest of three. */
+function timedStatus(env: Record<string, string>): number {
+  const runs = [0, 1, 2].map(() => {
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [...CLI, 'status'], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`digest status exited with ${run.status}: ${run.stderr}`);
+    return (performance.now() - started) / 1000;
+  });
+  return Math.min(...runs);
 }
 
 async function startSink(latencyMs: number): Promise<{ port: number; stop(): void }> {

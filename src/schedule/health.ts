@@ -44,7 +44,8 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
   let uncertain = 0;
   let lastCounts: Record<DeliveryState, number> | undefined;
   for (const edition of editions) {
-    const counts = await app.store.countDeliveries(edition.number);
+    // Every state for the last edition; for the others only the two summed, not their sent rows.
+    const counts = await app.store.countDeliveries(edition.number, lastCounts ? ['deferred', 'uncertain'] : undefined);
     lastCounts ??= counts;
     deferred += counts.deferred;
     uncertain += counts.uncertain;
@@ -71,7 +72,7 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
     deferred,
     uncertain,
     unfinishedEditions: unfinished,
-    bounces: await editionBounceStats(app.store, editions.slice(0, BOUNCE_EDITIONS).map((e) => e.number)),
+    bounces: await editionBounceStats(app.store, editions.slice(0, BOUNCE_EDITIONS).map((e) => e.number), new Map(last && lastCounts ? [[last.number, lastCounts.sent]] : [])),
     nextRetry: await earliestRetry(app, unfinished),
     workers: (await app.store.listWorkers()).map((w) => ({
       id: w.id,

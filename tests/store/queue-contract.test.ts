@@ -30,6 +30,7 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(b.map((c) => c.subscriber.email)).toEqual(emails(20).slice(10));
     expect((await store.listDeliveries(1, ['sending'])).filter((d) => d.workerId === 'a')).toHaveLength(10);
     expect(await store.countDeliveries(1)).toMatchObject({ sending: 20, pending: 5 });
+    expect(await store.countDeliveries(1, ['pending', 'sent'])).toEqual({ pending: 5, sending: 0, awaiting: 0, sent: 0, deferred: 0, failed: 0, uncertain: 0, skipped: 0 });
     expect(await store.claimBatch('c', { edition: 2, limit: 10 }, T)).toEqual([]);
   });
 

@@ -179,8 +179,9 @@ export function deliveryStore(db: Pg): DeliveryStore {
         return { skipped, gaveUp };
       });
     },
-    async countDeliveries(edition) {
-      return stateCounts(await db.rows<{ state: DeliveryState; n: number }>('SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1 GROUP BY state', [edition]));
+    async countDeliveries(edition, states) {
+      const only = states ? ' AND state = ANY($2::text[])' : '';
+      return stateCounts(await db.rows<{ state: DeliveryState; n: number }>(`SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1${only} GROUP BY state`, states ? [edition, states] : [edition]));
     },
     async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
       const order = soonestRetry ? 'retry_at NULLS LAST, subscriber_id' : 'subscriber_id';

@@ -133,11 +133,15 @@ export function deliveryStore(db: Db): DeliveryStore {
         return { skipped, gaveUp };
       }).immediate();
     },
-    async countDeliveries(edition) {
-      return stateCounts(db.prepare('SELECT state, count(*) AS n FROM deliveries WHERE edition = ? GROUP BY state').all(edition) as { state: DeliveryState; n: number }[]);
+    async countDeliveries(edition, states) {
+      const only = states ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
+      const rows = db.prepare(`SELECT state, count(*) AS n FROM deliveries WHERE edition = ?${only} GROUP BY state`).all(edition, ...(states ?? []));
+      return stateCounts(rows as { state: DeliveryState; n: number }[]);
     },
     async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
-      const order = soonestRetry ? 'retry_at IS NULL, retry_at, subscriber_id' : 'subscriber_id';
+      // `+subscriber_id`: found through deliveries_by_state (a few rows in rare states), then sorted;
+      // ordering by the key would make SQLite walk the whole edition in key order instead.
+      const order = soonestRetry ? 'retry_at IS NULL, retry_at, subscriber_id' : '+subscriber_id';
       const rows = db
         .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`)
         .all(edition, ...states, limit ?? -1) as DeliveryRow[];
