@@ -38,7 +38,7 @@ describe('every command on PostgreSQL', () => {
   it('migrate, subscribers, a dry run that records nothing, send, a second send, status, and the archive page', async () => {
     const migrated = await ws.cli('migrate');
     expect(migrated).toMatchObject({ code: 0 });
-    expect(migrated.output).toMatch(/Applied 5 migrations to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/digest_test_\w+: 0001_ledger\.sql, 0002_feeds\.sql, 0003_bounces_note_resends\.sql, 0004_no_message_id_index\.sql, 0005_claimable_by_due_time\.sql/);
+    expect(migrated.output).toMatch(/Applied 6 migrations to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/digest_test_\w+: 0001_ledger\.sql, 0002_feeds\.sql, 0003_bounces_note_resends\.sql, 0004_no_message_id_index\.sql, 0005_claimable_by_due_time\.sql, 0006_final_counts\.sql/);
     expect((await ws.cli('migrate')).output).toContain('is up to date; nothing to apply');
     expect(migrated.output).not.toContain(':postgres@');
 

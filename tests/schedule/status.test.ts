@@ -65,10 +65,12 @@ describe('digest status', () => {
     const app = await ws.app();
     await app.store.upsertSubscribers(['a', 'b', 'c', 'd', 'e'].map((n) => ({ email: `${n}@example.org`, status: 'active' as const })), new Date(Date.now() - 60_000));
     expect((await runTick(app, 'weekly', new Date(Date.now() - 60_000), new AbortController().signal)).outcome).toBe('sent');
-    // What a process killed mid-send leaves: three claimed, one about to be committed, its worker row.
+    // What a process killed mid-send leaves: the edition still open, three claimed, one about to be
+    // committed, its worker row.
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
     await app.store.registerWorker({ id: 'killed', host: hostname(), pid: gone, processStart: '1' });
     const db = new Database(join(ws.env.DATA_DIR!, 'digest.sqlite'));
+    db.prepare("UPDATE editions SET status = 'sending', completed_at = NULL, final_counts = NULL WHERE number = 1").run();
     db.prepare("UPDATE deliveries SET state = 'sending', worker_id = 'killed' WHERE email IN ('a@example.org', 'b@example.org', 'c@example.org')").run();
     db.prepare("UPDATE deliveries SET state = 'awaiting', worker_id = 'killed' WHERE email = 'd@example.org'").run();
     db.close();

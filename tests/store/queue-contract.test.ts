@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/store.js';
 import { query } from '../support/postgres.js';
 import { addReaders, newEdition, STORE_KINDS, useStores } from './stores.js';
@@ -162,6 +164,21 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(await store.listDeliveries(1, ['deferred', 'pending'])).toHaveLength(5);
   });
 
+  it('a complete edition keeps its counts by state and reports them without counting its rows again', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 3, ['a']);
+    const [x, y, z] = (await store.claimBatch('a', { limit: 3 }, T)).map((c) => c.subscriber.id);
+    await store.finish('a', 1, x!, { state: 'sent' }, T);
+    expect(await store.completeEdition(1, T)).toBe(false); // two rows still claimed
+    await store.finish('a', 1, y!, { state: 'sent' }, T);
+    await store.finish('a', 1, z!, { state: 'failed', error: '550 no such user' }, T);
+    expect(await store.completeEdition(1, T)).toBe(true);
+    // The rows are gone behind the store's back; the counts kept at completion are what it reports.
+    await stores.edit(kind, 'DELETE FROM deliveries WHERE edition = 1');
+    expect(await store.countDeliveries(1)).toEqual({ pending: 0, sending: 0, awaiting: 0, sent: 2, deferred: 0, failed: 1, uncertain: 0, skipped: 0 });
+    expect(await store.countDeliveries(1, ['failed'])).toMatchObject({ sent: 0, failed: 1 });
+  });
+
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 3, ['a']);
@@ -170,6 +187,25 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     await store.setStatus((await store.findSubscriber('r001@example.org'))!.id, 'bounced', T);
     expect(await store.settleOpen(1, T, { giveUp: true })).toEqual({ skipped: 1, gaveUp: 1 });
     expect(await store.countDeliveries(1)).toMatchObject({ pending: 1, skipped: 1, failed: 1 });
+  });
+});
+
+describe.each(STORE_KINDS)('%s store: upgrading a ledger', (kind) => {
+  it('an edition that completed before editions kept their counts gets them when the database is upgraded', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 2, ['a']);
+    for (const claim of await store.claimBatch('a', { limit: 2 }, T)) await store.finish('a', 1, claim.subscriber.id, { state: 'sent' }, T);
+    expect(await store.completeEdition(1, T)).toBe(true);
+    // Back to the schema before the kept counts, as an older version left it.
+    const rewind = kind === 'sqlite' ? 'PRAGMA user_version = 11' : "DELETE FROM schema_migrations WHERE name = '0006_final_counts.sql'";
+    await stores.edit(kind, `ALTER TABLE editions DROP COLUMN final_counts; ${rewind}`);
+    const upgraded = kind === 'sqlite' ? openSqliteStore(dirname(stores.sqliteFile())) : await stores.another();
+    try {
+      await stores.edit(kind, 'DELETE FROM deliveries WHERE edition = 1');
+      expect(await upgraded.countDeliveries(1)).toMatchObject({ sent: 2, pending: 0 });
+    } finally {
+      if (kind === 'sqlite') await upgraded.close();
+    }
   });
 });
 

@@ -8,12 +8,13 @@ import type { Pg, Sql } from './db.js';
  * waiting on each other or taking the same row; every later write names its worker (fenced), and
  * a worker declared dead (its row gone) can neither claim nor commit a message any more.
  *
- * A claim's work stays the same however much of the edition is sent or deferred: the open rows come
- * from the partial index deliveries_claimable (pending rows, then deferred ones by retry time, so
- * the scan stops at the first row not yet due); whether each subscriber is still active is one lookup by key (as a
- * join, the planner merged it with the subscribers' key from the first id on: 85 ms a claim three
- * quarters through 200,000); and each claimed row is updated where it was locked, by its ctid (as a
- * join on the key, the planner read every row of the table below some tens of thousands).
+ * A claim's work stays the same however much of the edition is sent or deferred:
+ * - the open rows come from the partial index deliveries_claimable (pending rows, then deferred
+ *   ones by retry time), so the scan stops at the first row not yet due;
+ * - whether each subscriber is still active is one lookup by key (as a join, the planner merged it
+ *   with the subscribers' key from the first id on: 85 ms a claim three quarters through 200,000);
+ * - each claimed row is updated where it was locked, by its ctid (as a join on the key, the
+ *   planner read every row of the table below some tens of thousands).
  */
 export const CLAIM_BATCH = `UPDATE deliveries AS d SET
     state = CASE WHEN p.active THEN 'sending' ELSE 'skipped' END,
@@ -180,8 +181,14 @@ export function deliveryStore(db: Pg): DeliveryStore {
       });
     },
     async countDeliveries(edition, states) {
+      // A complete edition's kept counts; otherwise counted now (coalesce evaluates the second only then).
       const only = states ? ' AND state = ANY($2::text[])' : '';
-      return stateCounts(await db.rows<{ state: DeliveryState; n: number }>(`SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1${only} GROUP BY state`, states ? [edition, states] : [edition]));
+      const [row] = await db.rows<{ counts: Record<string, number> }>(
+        `SELECT coalesce((SELECT final_counts FROM editions WHERE number = $1),
+           (SELECT coalesce(jsonb_object_agg(state, n), '{}'::jsonb) FROM (SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $1${only} GROUP BY state) c)) AS counts`,
+        states ? [edition, states] : [edition],
+      );
+      return stateCounts(row?.counts ?? {}, states);
     },
     async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
       const order = soonestRetry ? 'retry_at NULLS LAST, subscriber_id' : 'subscriber_id';

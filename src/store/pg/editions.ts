@@ -83,7 +83,9 @@ export function editionStore(db: Pg): EditionStore {
     },
     async completeEdition(number, now) {
       const changed = await db.run(
-        `UPDATE editions SET status = 'complete', completed_at = $1 WHERE number = $2 AND status = 'sending'
+        `UPDATE editions SET status = 'complete', completed_at = $1,
+             final_counts = (SELECT coalesce(jsonb_object_agg(state, n), '{}'::jsonb) FROM (SELECT state, count(*)::int AS n FROM deliveries WHERE edition = $2 GROUP BY state) c)
+           WHERE number = $2 AND status = 'sending'
            AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = $2 AND state IN ('pending', 'sending', 'awaiting', 'deferred'))`,
         [now.getTime(), number],
       );

@@ -37,6 +37,7 @@ export function claimBatchSql(scope: 'edition' | 'any'): string {
 export function deliveryStore(db: Db): DeliveryStore {
   const claimInEdition = db.prepare(claimBatchSql('edition'));
   const claimInAny = db.prepare(claimBatchSql('any'));
+  const finalCounts = db.prepare('SELECT final_counts FROM editions WHERE number = ?');
   const subscribersOf = db.prepare(`SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))`);
   const claimOne = db.prepare(
     `UPDATE deliveries SET state = 'sending', worker_id = @worker, attempts = attempts + 1, updated_at = @now
@@ -134,6 +135,8 @@ export function deliveryStore(db: Db): DeliveryStore {
       }).immediate();
     },
     async countDeliveries(edition, states) {
+      const final = finalCounts.get(edition) as { final_counts: string | null } | undefined;
+      if (final?.final_counts) return stateCounts(JSON.parse(final.final_counts) as Record<string, number>, states);
       const only = states ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
       const rows = db.prepare(`SELECT state, count(*) AS n FROM deliveries WHERE edition = ?${only} GROUP BY state`).all(edition, ...(states ?? []));
       return stateCounts(rows as { state: DeliveryState; n: number }[]);

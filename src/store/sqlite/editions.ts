@@ -2,6 +2,9 @@ import { toEdition, toSegment, type EditionRow, type SegmentRow } from '../rows.
 import type { EditionStore, NewEdition, Segment } from '../store.js';
 import type { Db } from './open.js';
 
+/** An edition's deliveries counted by state, as a JSON object: what it keeps when it completes. */
+const FINAL_COUNTS = `SELECT json_group_object(state, n) FROM (SELECT state, count(*) AS n FROM deliveries WHERE edition = editions.number GROUP BY state)`;
+
 export function editionStore(db: Db): EditionStore {
   const insertEdition = db.prepare(
     `INSERT INTO editions (number, cadence, created_at, tick_key, status, subject, slugs, posts, html, text, note)
@@ -39,7 +42,7 @@ export function editionStore(db: Db): EditionStore {
     return toEdition(byNumber.get(created.number) as EditionRow);
   });
   const complete = db.prepare(
-    `UPDATE editions SET status = 'complete', completed_at = ? WHERE number = ? AND status = 'sending'
+    `UPDATE editions SET status = 'complete', completed_at = ?, final_counts = (${FINAL_COUNTS}) WHERE number = ? AND status = 'sending'
        AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = editions.number AND state IN ('pending', 'sending', 'awaiting', 'deferred'))`,
   );
   return {
