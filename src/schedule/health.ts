@@ -84,7 +84,9 @@ export async function collectHealth(app: App, schedules: CadenceSchedule[]): Pro
       dead: w.heartbeatAgeSeconds > app.config.workerDeadAfterSeconds ? 'silent' : isGoneHere(w) ? 'process gone' : null,
     })),
     feeds: await feedHealth(app),
-    openEditions: await Promise.all(open.map(async (e) => ({ number: e.number, cadence: e.cadence, counts: await app.store.countDeliveries(e.number) }))),
+    openEditions: await Promise.all(
+      open.map(async (e) => ({ number: e.number, cadence: e.cadence, counts: e.number === last?.number && lastCounts ? lastCounts : await app.store.countDeliveries(e.number) })),
+    ),
   };
 }
 
