@@ -119,20 +119,23 @@ describe('two sends at once', () => {
     // Claims of four rows, and no reply to a dot before both processes deliver: each opens its
     // second session only once it holds a claimed message, so four sessions mean both have claimed
     // rows, and the first cannot finish the edition before the second has begun.
+    // A process that exits early also lifts the hold, so the test reports why instead of timing out.
+    let oneExited = false;
     let bothDelivering: Promise<void> | undefined;
     const whenBothDeliver = async () => {
-      while (server!.connections < 4) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (server!.connections < 4 && !oneExited) await new Promise((resolve) => setTimeout(resolve, 20));
     };
     await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100, until: (bothDelivering ??= whenBothDeliver()) }) }, { CLAIM_BATCH_SIZE: '4' });
-    const [a, b] = await Promise.all([digestSend(ws!).done, digestSend(ws!).done]);
-    expect([a.code, b.code]).toEqual([0, 0]);
+    const exits = (run: Run) => run.done.finally(() => (oneExited = true));
+    const [a, b] = await Promise.all([exits(digestSend(ws!)), exits(digestSend(ws!))]);
+    expect([a.code, b.code], `${a.stdout}${a.stderr}\n---\n${b.stdout}${b.stderr}`).toEqual([0, 0]);
     expect(a.stderr + b.stderr).toBe('');
     // One made the edition, the other found it open: both print the same edition number.
     expect(`${a.stdout}\n${b.stdout}`).toMatch(/Edition #1 /);
     expect(`${a.stdout}\n${b.stdout}`).not.toMatch(/#2/);
     const sent = (out: string) => Number(/sent (\d+)/.exec(out)?.[1]);
     expect(sent(a.stdout) + sent(b.stdout)).toBe(LIST.length);
-    expect([sent(a.stdout), sent(b.stdout)].every((n) => n > 0)).toBe(true);
+    expect([sent(a.stdout), sent(b.stdout)].every((n) => n > 0), `${a.stdout}\n---\n${b.stdout}`).toBe(true);
     for (const address of LIST) expect(server!.accepted(address), address).toHaveLength(1);
     expect([...ledger(ws!).values()].every((r) => r.state === 'sent')).toBe(true);
   }, 120_000);
