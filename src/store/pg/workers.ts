@@ -17,6 +17,20 @@ interface WorkerRow {
 /** Rows of the dead, and rows held by no registered worker (removed by hand, say). */
 const ORPHANED = `(worker_id IS NULL OR worker_id = ANY($1::text[]) OR NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = deliveries.worker_id))`;
 
+/**
+ * The writes that hand rows in flight back: a worker leaving ($1 now, $2 worker), and the recovery
+ * of dead workers' rows ($1 the dead, $2 now; resend: $3 reason, $4 note, $5 retry time; uncertain:
+ * $3 reason). PostgreSQL reads them through deliveries_in_flight, whose condition each implies.
+ */
+export const IN_FLIGHT_WRITES = {
+  release: `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = greatest(0, attempts - 1), updated_at = $1 WHERE state = 'sending' AND worker_id = $2`,
+  requeue: `UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = $2 WHERE state = 'sending' AND ${ORPHANED}`,
+  // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
+  resend: `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $3, last_error = $4, retry_at = $5, worker_id = NULL, updated_at = $2
+    WHERE state = 'awaiting' AND resends = 0 AND ${ORPHANED}`,
+  uncertain: `UPDATE deliveries SET state = 'uncertain', last_error = $3, updated_at = $2 WHERE state = 'awaiting' AND ${ORPHANED}`,
+};
+
 /** Liveness judged by the database server's clock (now()), whatever the workers' clocks say. */
 export function workerStore(db: Pg): WorkerStore {
   return {
@@ -32,10 +46,7 @@ export function workerStore(db: Pg): WorkerStore {
     },
     async deregisterWorker(id, now) {
       return db.tx(async (sql) => {
-        const released = await sql.run(
-          `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = greatest(0, attempts - 1), updated_at = $1 WHERE state = 'sending' AND worker_id = $2`,
-          [now.getTime(), id],
-        );
+        const released = await sql.run(IN_FLIGHT_WRITES.release, [now.getTime(), id]);
         await sql.run('DELETE FROM workers WHERE id = $1', [id]);
         if (released > 0) await sql.run('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'released']);
         return released;
@@ -67,17 +78,10 @@ export function workerStore(db: Pg): WorkerStore {
         );
         const workers = dead.map((row) => row.id);
         const at = now.getTime();
-        const requeued = await sql.run(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = $2 WHERE state = 'sending' AND ${ORPHANED}`, [workers, at]);
+        const requeued = await sql.run(IN_FLIGHT_WRITES.requeue, [workers, at]);
         const reason = INTERRUPTED_AFTER_COMMIT;
-        // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
-        const resent = resendAt
-          ? await sql.run(
-              `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = $3, last_error = $4, retry_at = $5, worker_id = NULL, updated_at = $2
-               WHERE state = 'awaiting' AND resends = 0 AND ${ORPHANED}`,
-              [workers, at, reason, resendNote(reason), resendAt.getTime()],
-            )
-          : 0;
-        const uncertain = await sql.run(`UPDATE deliveries SET state = 'uncertain', last_error = $3, updated_at = $2 WHERE state = 'awaiting' AND ${ORPHANED}`, [workers, at, reason]);
+        const resent = resendAt ? await sql.run(IN_FLIGHT_WRITES.resend, [workers, at, reason, resendNote(reason), resendAt.getTime()]) : 0;
+        const uncertain = await sql.run(IN_FLIGHT_WRITES.uncertain, [workers, at, reason]);
         if (requeued + resent > 0) await sql.run('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'recovered']);
         return { workers, requeued, uncertain, resent };
       });

@@ -1,6 +1,7 @@
 import { INTERRUPTED_AFTER_COMMIT, resendNote } from '../rows.js';
 import type { WorkerStatus, WorkerStore } from '../store.js';
 import type { Db } from './open.js';
+import { IN_FLIGHT } from './partial-indexes.js';
 
 /** The database's clock, in epoch milliseconds: heartbeats are written and judged by it alone. */
 const DB_NOW = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`;
@@ -15,13 +16,33 @@ interface WorkerRow {
   claimed: number;
 }
 
+// Rows of the dead, and rows held by no registered worker (a worker removed by hand, a ledger
+// from before workers existed).
+const ORPHANED = `(worker_id IS NULL OR worker_id IN (SELECT value FROM json_each(@dead)) OR worker_id NOT IN (SELECT id FROM workers))`;
+
+/**
+ * The writes that hand rows in flight back: a worker leaving, and the recovery of dead workers'
+ * rows. Each repeats the condition of deliveries_in_flight (partial-indexes.ts); without it each
+ * read every delivery of every edition, about 300 ms per three million rows, holding the write
+ * lock, at every send and on each poll of every `digest worker`.
+ */
+export const IN_FLIGHT_WRITES = {
+  release: `UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = max(0, attempts - 1), updated_at = @now
+    WHERE ${IN_FLIGHT} AND state = 'sending' AND worker_id = @worker`,
+  requeue: `UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = @now WHERE ${IN_FLIGHT} AND state = 'sending' AND ${ORPHANED}`,
+  // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
+  resend: `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = @reason, last_error = @note, retry_at = @resendAt, worker_id = NULL, updated_at = @now
+    WHERE ${IN_FLIGHT} AND state = 'awaiting' AND resends = 0 AND ${ORPHANED}`,
+  uncertain: `UPDATE deliveries SET state = 'uncertain', last_error = @reason, updated_at = @now WHERE ${IN_FLIGHT} AND state = 'awaiting' AND ${ORPHANED}`,
+};
+
 export function workerStore(db: Db): WorkerStore {
   const register = db.prepare(
     `INSERT INTO workers (id, host, pid, process_start, started_at, heartbeat_at) VALUES (@id, @host, @pid, @processStart, ${DB_NOW}, ${DB_NOW})
      ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
   );
   const heartbeat = db.prepare(`UPDATE workers SET heartbeat_at = ${DB_NOW} WHERE id = ?`);
-  const releaseAll = db.prepare(`UPDATE deliveries SET state = 'pending', worker_id = NULL, attempts = max(0, attempts - 1), updated_at = ? WHERE state = 'sending' AND worker_id = ?`);
+  const releaseAll = db.prepare(IN_FLIGHT_WRITES.release);
   const remove = db.prepare('DELETE FROM workers WHERE id = ?');
   const list = db.prepare(
     `SELECT w.*, ${DB_NOW} - w.heartbeat_at AS age_ms,
@@ -29,16 +50,9 @@ export function workerStore(db: Db): WorkerStore {
      FROM workers w ORDER BY w.started_at`,
   );
   const dead = db.prepare(`SELECT id FROM workers WHERE heartbeat_at < ${DB_NOW} - @ms OR id IN (SELECT value FROM json_each(@known))`);
-  // Rows of the dead, and rows held by no registered worker (a worker removed by hand, a ledger
-  // from before workers existed).
-  const orphaned = `(worker_id IS NULL OR worker_id IN (SELECT value FROM json_each(@dead)) OR worker_id NOT IN (SELECT id FROM workers))`;
-  const requeue = db.prepare(`UPDATE deliveries SET state = 'pending', worker_id = NULL, updated_at = @now WHERE state = 'sending' AND ${orphaned}`);
-  // UNCERTAIN_RESEND=once: an awaiting row not yet resent gets its one resend, as in a run.
-  const resend = db.prepare(
-    `UPDATE deliveries SET state = 'deferred', resends = resends + 1, first_uncertain = @reason, last_error = @note, retry_at = @resendAt, worker_id = NULL, updated_at = @now
-     WHERE state = 'awaiting' AND resends = 0 AND ${orphaned}`,
-  );
-  const uncertain = db.prepare(`UPDATE deliveries SET state = 'uncertain', last_error = @reason, updated_at = @now WHERE state = 'awaiting' AND ${orphaned}`);
+  const requeue = db.prepare(IN_FLIGHT_WRITES.requeue);
+  const resend = db.prepare(IN_FLIGHT_WRITES.resend);
+  const uncertain = db.prepare(IN_FLIGHT_WRITES.uncertain);
   const removeDead = db.prepare('DELETE FROM workers WHERE id IN (SELECT value FROM json_each(?))');
   const recover = db.transaction((ms: number, known: string[], now: number, resendAt: number | undefined) => {
     const workers = (dead.all({ ms, known: JSON.stringify(known) }) as { id: string }[]).map((row) => row.id);
@@ -58,7 +72,7 @@ export function workerStore(db: Db): WorkerStore {
     },
     async deregisterWorker(id, now) {
       return db.transaction(() => {
-        const released = releaseAll.run(now.getTime(), id).changes;
+        const released = releaseAll.run({ now: now.getTime(), worker: id }).changes;
         remove.run(id);
         return released;
       }).immediate();
