@@ -174,7 +174,6 @@ export function toTick(row: TickRow): Tick {
   };
 }
 
-/** A count of every state, zeros included. */
 /** Deliveries by state from grouped rows, or from the counts an edition kept when it completed. With `states`, the others read 0. */
 export function stateCounts(rows: { state: DeliveryState; n: number }[] | Record<string, number>, states?: readonly DeliveryState[]): Record<DeliveryState, number> {
   const counts = { pending: 0, sending: 0, awaiting: 0, sent: 0, deferred: 0, failed: 0, uncertain: 0, skipped: 0 } as Record<DeliveryState, number>;

@@ -179,6 +179,27 @@ describe.each(STORE_KINDS)('%s store: claims', (kind) => {
     expect(await store.countDeliveries(1, ['failed'])).toMatchObject({ sent: 0, failed: 1 });
   });
 
+  it('an open edition is counted exactly in every state, whole or in the states asked for', async () => {
+    const store = await stores.open(kind);
+    await withEdition(store, 9, ['a']);
+    const ids = (await store.claimBatch('a', { limit: 8 }, T)).map((c) => c.subscriber.id);
+    const [sent1, sent2, awaiting, , failed, deferred, uncertain, released] = ids;
+    for (const id of [sent1!, sent2!]) await store.finish('a', 1, id, { state: 'sent' }, T);
+    await store.markAwaiting('a', 1, awaiting!, `<e1.s${awaiting}.x@example.org>`, T);
+    await store.finish('a', 1, failed!, { state: 'failed', error: '550' }, T);
+    await store.finish('a', 1, deferred!, { state: 'deferred', error: '451', retryAt: T }, T);
+    await store.recordUncertain('a', 1, uncertain!, 'no answer', undefined, T);
+    await store.release('a', 1, [released!], T);
+    const counts = { pending: 2, sending: 1, awaiting: 1, sent: 2, deferred: 1, failed: 1, uncertain: 1, skipped: 0 };
+    expect(await store.countDeliveries(1)).toEqual(counts);
+    for (const states of [['sent'], ['sending', 'awaiting'], ['deferred', 'uncertain'], ['pending', 'sent', 'failed']] as const) {
+      const only = Object.fromEntries(Object.entries(counts).map(([state, n]) => [state, (states as readonly string[]).includes(state) ? n : 0]));
+      expect(await store.countDeliveries(1, states), states.join()).toEqual(only);
+    }
+    expect((await store.listDeliveries(1, ['sent'])).map((d) => d.subscriberId)).toEqual([sent1, sent2]);
+    expect((await store.listDeliveries(1, ['awaiting', 'uncertain'])).map((d) => d.subscriberId)).toEqual([awaiting, uncertain]);
+  });
+
   it('settles rows that can no longer be sent, and gives up old deferred ones', async () => {
     const store = await stores.open(kind);
     await withEdition(store, 3, ['a']);

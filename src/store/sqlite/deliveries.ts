@@ -1,6 +1,7 @@
 import { claimWith, resendNote, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
 import type { DeliveryOutcome, DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Db } from './open.js';
+import { BY_STATE, IN_FLIGHT, ON_THE_WAY } from './partial-indexes.js';
 
 const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
 // A worker declared dead (its row removed) claims and commits nothing more under that identity.
@@ -38,6 +39,16 @@ export function deliveryStore(db: Db): DeliveryStore {
   const claimInEdition = db.prepare(claimBatchSql('edition'));
   const claimInAny = db.prepare(claimBatchSql('any'));
   const finalCounts = db.prepare('SELECT final_counts FROM editions WHERE number = ?');
+  // An open edition counted in one snapshot: the indexed states, the rows in flight, and as sent
+  // the rest of the edition's rows (counted on its key).
+  const countIndexed = db.prepare(`SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_by_state WHERE edition = ? AND ${BY_STATE} GROUP BY state`);
+  const countInFlight = db.prepare(`SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_in_flight WHERE ${IN_FLIGHT} AND edition = ? GROUP BY state`);
+  const countAll = db.prepare('SELECT count(*) AS n FROM deliveries WHERE edition = ?');
+  const countOpenEdition = db.transaction((edition: number) => {
+    const rows = [...countIndexed.all(edition), ...countInFlight.all(edition)] as { state: DeliveryState; n: number }[];
+    const all = (countAll.get(edition) as { n: number }).n;
+    return [...rows, { state: 'sent' as const, n: all - rows.reduce((sum, row) => sum + row.n, 0) }];
+  });
   const subscribersOf = db.prepare(`SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))`);
   const claimOne = db.prepare(
     `UPDATE deliveries SET state = 'sending', worker_id = @worker, attempts = attempts + 1, updated_at = @now
@@ -128,7 +139,7 @@ export function deliveryStore(db: Db): DeliveryStore {
           .run(at, edition).changes;
         const gaveUp = giveUp
           ? db
-              .prepare(`UPDATE deliveries SET state = 'failed', last_error = 'gave up, still deferred at the maximum age: ' || coalesce(last_error, ''), updated_at = ? WHERE edition = ? AND state = 'deferred'`)
+              .prepare(`UPDATE deliveries SET state = 'failed', last_error = 'gave up, still deferred at the maximum age: ' || coalesce(last_error, ''), updated_at = ? WHERE edition = ? AND ${BY_STATE} AND state = 'deferred'`)
               .run(at, edition).changes
           : 0;
         return { skipped, gaveUp };
@@ -137,16 +148,20 @@ export function deliveryStore(db: Db): DeliveryStore {
     async countDeliveries(edition, states) {
       const final = finalCounts.get(edition) as { final_counts: string | null } | undefined;
       if (final?.final_counts) return stateCounts(JSON.parse(final.final_counts) as Record<string, number>, states);
-      const only = states ? ` AND state IN (${states.map(() => '?').join(', ')})` : '';
-      const rows = db.prepare(`SELECT state, count(*) AS n FROM deliveries WHERE edition = ?${only} GROUP BY state`).all(edition, ...(states ?? []));
-      return stateCounts(rows as { state: DeliveryState; n: number }[]);
+      if (states && !states.some((state) => ON_THE_WAY.includes(state))) {
+        const rows = db.prepare(`SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_by_state WHERE edition = ? AND ${BY_STATE} AND state IN (${states.map(() => '?').join(', ')}) GROUP BY state`).all(edition, ...states);
+        return stateCounts(rows as { state: DeliveryState; n: number }[]);
+      }
+      return stateCounts(countOpenEdition(edition), states);
     },
     async listDeliveries(edition, states, { limit, soonestRetry } = {}) {
       // `+subscriber_id`: found through deliveries_by_state (a few rows in rare states), then sorted;
-      // ordering by the key would make SQLite walk the whole edition in key order instead.
+      // ordering by the key would make SQLite walk the whole edition in key order instead. Rows on
+      // their way (sending, awaiting, sent) are not in that index: those are read from the edition.
+      const indexed = states.some((state) => ON_THE_WAY.includes(state)) ? '' : ` AND ${BY_STATE}`;
       const order = soonestRetry ? 'retry_at IS NULL, retry_at, subscriber_id' : '+subscriber_id';
       const rows = db
-        .prepare(`SELECT * FROM deliveries WHERE edition = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`)
+        .prepare(`SELECT * FROM deliveries WHERE edition = ?${indexed} AND state IN (${states.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`)
         .all(edition, ...states, limit ?? -1) as DeliveryRow[];
       return rows.map(toDelivery);
     },

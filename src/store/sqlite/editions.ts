@@ -1,9 +1,16 @@
 import { toEdition, toSegment, type EditionRow, type SegmentRow } from '../rows.js';
 import type { EditionStore, NewEdition, Segment } from '../store.js';
 import type { Db } from './open.js';
+import { BY_STATE, IN_FLIGHT } from './partial-indexes.js';
 
-/** An edition's deliveries counted by state, as a JSON object: what it keeps when it completes. */
-const FINAL_COUNTS = `SELECT json_group_object(state, n) FROM (SELECT state, count(*) AS n FROM deliveries WHERE edition = editions.number GROUP BY state)`;
+/**
+ * A complete edition's deliveries counted by state, as a JSON object: what it keeps. Nothing is in
+ * flight once it is complete, so the rows not in deliveries_by_state are the sent ones.
+ */
+const FINAL_COUNTS = `SELECT json_group_object(state, n) FROM (
+    SELECT state, count(*) AS n FROM deliveries WHERE edition = editions.number AND ${BY_STATE} GROUP BY state
+    UNION ALL SELECT 'sent', (SELECT count(*) FROM deliveries WHERE edition = editions.number)
+      - (SELECT count(*) FROM deliveries WHERE edition = editions.number AND ${BY_STATE}))`;
 
 export function editionStore(db: Db): EditionStore {
   const insertEdition = db.prepare(
@@ -43,7 +50,8 @@ export function editionStore(db: Db): EditionStore {
   });
   const complete = db.prepare(
     `UPDATE editions SET status = 'complete', completed_at = ?, final_counts = (${FINAL_COUNTS}) WHERE number = ? AND status = 'sending'
-       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = editions.number AND state IN ('pending', 'sending', 'awaiting', 'deferred'))`,
+       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = editions.number AND state IN ('pending', 'deferred'))
+       AND NOT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_in_flight WHERE ${IN_FLIGHT} AND edition = editions.number)`,
   );
   return {
     async postLedger(cadence) {
