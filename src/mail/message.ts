@@ -73,7 +73,7 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
   const chunks: Buffer[] = [Buffer.from(`${headers}${CRLF}${template.sharedHeaders}`)];
   for (const piece of template.body) {
     if (Buffer.isBuffer(piece)) chunks.push(piece);
-    else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field]), SOFT_BREAK);
+    else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field], true), SOFT_BREAK);
   }
   // Headers are folded with CRLF and refuse line breaks; every body piece is quoted-printable.
   return knownDotFree(knownCrlf(Buffer.concat(chunks)));
@@ -98,13 +98,14 @@ function encodePart(content: string, html: boolean): BodyPiece[] {
   const pieces: BodyPiece[] = [];
   let last = 0;
   for (const match of content.matchAll(TOKEN_PATTERN)) {
-    pieces.push(encodeQp(content.slice(last, match.index)), { field: fieldOfToken(match[0]), html });
+    pieces.push(encodeQp(content.slice(last, match.index), true), { field: fieldOfToken(match[0]), html });
     last = match.index + match[0].length;
   }
-  pieces.push(encodeQp(content.slice(last)));
+  pieces.push(encodeQp(content.slice(last), false));
   return pieces;
 }
 
-function encodeQp(text: string): Buffer {
-  return Buffer.from(encodeQuotedPrintable(text), 'ascii');
+/** `gapFollows`: a soft break comes right after (around each personal value), so its "=" needs room. */
+function encodeQp(text: string, gapFollows: boolean): Buffer {
+  return Buffer.from(encodeQuotedPrintable(text, { softBreakAfter: gapFollows }), 'ascii');
 }

@@ -1,19 +1,34 @@
 /**
- * Quoted-printable (RFC 2045 §6.7) with lines of at most 76 characters. A "." or "From " at the
- * start of a line is encoded too, so no relay or mbox file can mistake a line for a terminator.
+ * Quoted-printable (RFC 2045 §6.7) with lines of at most 76 characters, the soft-break "=" counted.
+ * A "." or "From " at the start of a line is encoded too, so no relay or mbox file can mistake a
+ * line for a terminator.
  */
 const MAX_LINE = 76;
 const HEX = '0123456789ABCDEF';
+// Printable ASCII but "=", not ending in a space: such a line is its own encoding.
+const VERBATIM = /^[\x21-\x3c\x3e-\x7e](?:[\x20-\x3c\x3e-\x7e]*[\x21-\x3c\x3e-\x7e])?$/;
 
-export function encodeQuotedPrintable(text: string): string {
-  return text
-    .replace(/\r\n?/g, '\n')
-    .split('\n')
-    .map(encodeLine)
-    .join('\r\n');
+export interface EncodeOptions {
+  /**
+   * The text's last line is followed by a soft break ("=" and CRLF) in the message: a personal
+   * value's gap, and the shared text just before one (message.ts). That "=" must fit in its line.
+   */
+  softBreakAfter?: boolean;
 }
 
-function encodeLine(line: string): string {
+export function encodeQuotedPrintable(text: string, { softBreakAfter = false }: EncodeOptions = {}): string {
+  const lastMax = softBreakAfter ? MAX_LINE - 1 : MAX_LINE;
+  if (!/[\r\n]/.test(text)) return encodeLine(text, lastMax); // one line: a personal value, mostly
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const last = lines.length - 1;
+  return lines.map((line, index) => encodeLine(line, index === last ? lastMax : MAX_LINE)).join('\r\n');
+}
+
+/** One line of text, broken with soft breaks so that no line is longer than MAX_LINE, its own last `lastMax`. */
+function encodeLine(line: string, lastMax: number): string {
+  if (line.length === 0) return line;
+  // Most personal values (links, names) and many lines need no encoding: checked by one regex.
+  if (line.length <= lastMax && VERBATIM.test(line) && line[0] !== '.' && !line.startsWith('From ')) return line;
   const bytes = Buffer.from(line, 'utf8');
   const out: string[] = [];
   let current = '';
@@ -23,7 +38,7 @@ function encodeLine(line: string): string {
     const isLast = i === bytes.length - 1;
     const token = mustEncode(byte, isLast, atLineStart, bytes, i) ? `=${HEX[byte >> 4]}${HEX[byte & 15]}` : String.fromCharCode(byte);
     // Keep an encoded character whole, and leave room for the soft-break "=".
-    if (current.length + token.length > MAX_LINE - 1 && !(isLast && current.length + token.length <= MAX_LINE)) {
+    if (current.length + token.length > MAX_LINE - 1 && !(isLast && current.length + token.length <= lastMax)) {
       out.push(`${current}=`);
       current = '';
       const again = mustEncode(byte, isLast, true, bytes, i) ? `=${HEX[byte >> 4]}${HEX[byte & 15]}` : String.fromCharCode(byte);

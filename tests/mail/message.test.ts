@@ -2,7 +2,6 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { isKnownDotFree } from '../../src/mail/line-endings.js';
 import { compileMessage, personalize } from '../../src/mail/message.js';
-import { encodeQuotedPrintable } from '../../src/mail/quoted-printable.js';
 import { personalTokens } from '../../src/render/personal.js';
 
 const tokens = personalTokens();
@@ -41,6 +40,26 @@ describe('message personalisation', () => {
     expect(parsed.to).toMatchObject({ value: [{ name: 'Zoë "Z" & Co', address: 'reader@example.org' }] });
   });
 
+  it('keeps body lines within 76 for personal values of every length, the soft break around each counted', () => {
+    // A value (or the shared text before it) whose last line is 76 long gains the "=" of the soft
+    // break after it: 77 before this was counted.
+    for (let length = 60; length <= 160; length += 1) {
+      const url = `https://digest.example.org/unsubscribe/${'x'.repeat(length - 39)}`;
+      const raw = build('Ann', url, `${'G'.repeat(length)},`);
+      const body = raw.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n');
+      expect(Math.max(...body.split('\r\n').map((l) => l.length)), `a value of ${length}`).toBeLessThanOrEqual(76);
+    }
+    const shared = { ...rendered, text: `${'s'.repeat(76)}${tokens.greeting}\n` };
+    const raw = personalize(compileMessage(shared, sender), {
+      mailbox: { name: 'Ann', address: 'reader@example.org' },
+      values: { greeting: 'Hi', email: 'reader@example.org', unsubscribeUrl: 'https://digest.example.org/u', preferencesUrl: 'https://digest.example.org/p' },
+      messageId: '<m1@example.org>',
+      date: new Date('2026-11-30T08:00:00Z'),
+    });
+    const body = raw.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n');
+    expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
+  });
+
   it('is declared free of lines starting with a dot, and is: the SMTP client then skips dot-stuffing', () => {
     // Dots at line starts in the shared text, in a personal value, and a value that is only a dot.
     const raw = build('.Dot', 'https://digest.example.org/unsubscribe/.x', '.\n.Hi,');
@@ -56,19 +75,5 @@ describe('message personalisation', () => {
     expect(a.text).not.toContain('bbb');
     expect(b.text).toContain('Hi Bob,');
     expect(b.text).toContain('/unsubscribe/bbb');
-  });
-});
-
-describe('quoted-printable', () => {
-  it('encodes a leading dot and "From " so no line can end the SMTP data or split an mbox', () => {
-    const encoded = encodeQuotedPrintable('.\nFrom me\nplain');
-    expect(encoded.split('\r\n')).toEqual(['=2E', '=46rom me', 'plain']);
-  });
-
-  it('round-trips arbitrary text', async () => {
-    const text = `trailing space \n${'é'.repeat(100)}\n= sign\ttab\t`;
-    const raw = Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encodeQuotedPrintable(text)}`);
-    const parsed = await simpleParser(raw);
-    expect(parsed.text).toBe(text.replace(/\n/g, '\n'));
   });
 });
