@@ -40,42 +40,50 @@ const ACTIVE = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subs
 
 type Awaiting = Extract<LedgerWrite, { kind: 'awaiting' }>;
 type Finish = Extract<LedgerWrite, { kind: 'finish' }>;
+const isAwaiting = (write: LedgerWrite): write is Awaiting => write.kind === 'awaiting';
+const isFinish = (write: LedgerWrite): write is Finish => write.kind === 'finish';
+const distinctRows = (writes: LedgerWrite[]) => new Set(writes.map((w) => w.subscriberId)).size === writes.length;
 
-/** sending → awaiting for several rows in one statement; the ids whose write was allowed. */
-async function markAwaitingMany(sql: Sql, worker: string, edition: number, rows: Omit<Awaiting, 'kind'>[]): Promise<Set<number>> {
-  if (rows.length === 0) return new Set();
-  const changed = await sql.rows<{ subscriber_id: number }>(
-    `UPDATE deliveries AS d SET state = 'awaiting', message_id = v.message_id, updated_at = v.at
-       FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(subscriber_id, message_id, at)
-      WHERE d.edition = $4 AND d.subscriber_id = v.subscriber_id AND d.state = 'sending' AND d.worker_id = $5
-        AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
-        AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $5)
-     RETURNING d.subscriber_id`,
-    [rows.map((r) => r.subscriberId), rows.map((r) => r.messageId), rows.map((r) => r.at.getTime()), edition, worker],
-  );
-  return new Set(changed.map((row) => row.subscriber_id));
-}
-
-/** Outcomes of several rows in one statement, fenced by owner; the ids whose write was allowed. */
-async function finishMany(sql: Sql, worker: string, edition: number, rows: Omit<Finish, 'kind'>[]): Promise<Set<number>> {
-  if (rows.length === 0) return new Set();
-  const changed = await sql.rows<{ subscriber_id: number }>(
-    `UPDATE deliveries AS d SET state = v.state, last_error = v.error, retry_at = v.retry_at, updated_at = v.at,
-         worker_id = CASE WHEN v.state = 'deferred' THEN NULL ELSE d.worker_id END
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS v(subscriber_id, state, error, retry_at, at)
-      WHERE d.edition = $6 AND d.subscriber_id = v.subscriber_id AND d.state IN ('sending', 'awaiting') AND d.worker_id = $7
-     RETURNING d.subscriber_id`,
+/**
+ * sending → awaiting for some rows and the outcomes of others, in one statement (one round trip,
+ * atomic on its own), each write fenced by owner; the ids whose write was allowed. The two lists
+ * name distinct rows (a row is either being committed or finished), which two updates of one
+ * table in one statement require.
+ */
+async function markAndFinish(sql: Sql, worker: string, edition: number, marks: Omit<Awaiting, 'kind'>[], outcomes: Omit<Finish, 'kind'>[]): Promise<{ marked: Set<number>; finished: Set<number> }> {
+  if (marks.length + outcomes.length === 0) return { marked: new Set(), finished: new Set() };
+  const changed = await sql.rows<{ subscriber_id: number; marked: boolean }>(
+    `WITH marked AS (
+       UPDATE deliveries AS d SET state = 'awaiting', message_id = v.message_id, updated_at = v.at
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(subscriber_id, message_id, at)
+        WHERE d.edition = $9 AND d.subscriber_id = v.subscriber_id AND d.state = 'sending' AND d.worker_id = $10
+          AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = d.subscriber_id AND s.status = 'active')
+          AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $10)
+       RETURNING d.subscriber_id),
+     finished AS (
+       UPDATE deliveries AS d SET state = v.state, last_error = v.error, retry_at = v.retry_at, updated_at = v.at,
+           worker_id = CASE WHEN v.state = 'deferred' THEN NULL ELSE d.worker_id END
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]) AS v(subscriber_id, state, error, retry_at, at)
+        WHERE d.edition = $9 AND d.subscriber_id = v.subscriber_id AND d.state IN ('sending', 'awaiting') AND d.worker_id = $10
+       RETURNING d.subscriber_id)
+     SELECT subscriber_id, true AS marked FROM marked UNION ALL SELECT subscriber_id, false FROM finished`,
     [
-      rows.map((r) => r.subscriberId),
-      rows.map((r) => r.outcome.state),
-      rows.map((r) => r.outcome.error ?? null),
-      rows.map((r) => r.outcome.retryAt?.getTime() ?? null),
-      rows.map((r) => r.at.getTime()),
+      marks.map((r) => r.subscriberId),
+      marks.map((r) => r.messageId),
+      marks.map((r) => r.at.getTime()),
+      outcomes.map((r) => r.subscriberId),
+      outcomes.map((r) => r.outcome.state),
+      outcomes.map((r) => r.outcome.error ?? null),
+      outcomes.map((r) => r.outcome.retryAt?.getTime() ?? null),
+      outcomes.map((r) => r.at.getTime()),
       edition,
       worker,
     ],
   );
-  return new Set(changed.map((row) => row.subscriber_id));
+  return {
+    marked: new Set(changed.filter((row) => row.marked).map((row) => row.subscriber_id)),
+    finished: new Set(changed.filter((row) => !row.marked).map((row) => row.subscriber_id)),
+  };
 }
 
 async function recordUncertain(sql: Sql, worker: string, edition: number, id: number, reason: string, resendAt: Date | undefined, now: Date): Promise<'deferred' | 'uncertain' | undefined> {
@@ -98,18 +106,17 @@ async function recordUncertain(sql: Sql, worker: string, edition: number, id: nu
 }
 
 /**
- * A group commit in one transaction: the awaiting marks in one statement, the outcomes in
- * another, the rare uncertain ones row by row. The rows of one batch are distinct (each is one
+ * A group commit: the awaiting marks and the outcomes in one statement, the rare uncertain ones
+ * row by row after it (then in a transaction). The rows of one batch are distinct (each is one
  * in-flight message); a batch naming a row twice is written row by row, in order, instead.
  */
 async function recordBatch(sql: Sql, worker: string, edition: number, writes: LedgerWrite[]): Promise<LedgerWriteResult[]> {
-  if (new Set(writes.map((w) => w.subscriberId)).size < writes.length) {
+  if (!distinctRows(writes)) {
     const results: LedgerWriteResult[] = [];
     for (const write of writes) results.push(...(await recordBatch(sql, worker, edition, [write])));
     return results;
   }
-  const marked = await markAwaitingMany(sql, worker, edition, writes.filter((w): w is Awaiting => w.kind === 'awaiting'));
-  const finished = await finishMany(sql, worker, edition, writes.filter((w): w is Finish => w.kind === 'finish'));
+  const { marked, finished } = await markAndFinish(sql, worker, edition, writes.filter(isAwaiting), writes.filter(isFinish));
   const results: LedgerWriteResult[] = [];
   for (const write of writes) {
     if (write.kind === 'awaiting') results.push(marked.has(write.subscriberId));
@@ -145,15 +152,18 @@ export function deliveryStore(db: Pg): DeliveryStore {
       return ids.filter((id) => claimed.has(id));
     },
     async markAwaiting(worker, edition, id, messageId, now) {
-      return (await markAwaitingMany(db, worker, edition, [{ subscriberId: id, messageId, at: now }])).has(id);
+      return (await markAndFinish(db, worker, edition, [{ subscriberId: id, messageId, at: now }], [])).marked.has(id);
     },
     async finish(worker, edition, id, outcome, now) {
-      return (await finishMany(db, worker, edition, [{ subscriberId: id, outcome, at: now }])).has(id);
+      return (await markAndFinish(db, worker, edition, [], [{ subscriberId: id, outcome, at: now }])).finished.has(id);
     },
     async recordUncertain(worker, edition, id, reason, resendAt, now) {
       return recordUncertain(db, worker, edition, id, reason, resendAt, now);
     },
     async recordBatch(worker, edition, writes) {
+      // The usual group (marks and outcomes of distinct rows) is one statement: one round trip
+      // instead of four (BEGIN, the marks, the outcomes, COMMIT). Uncertain results take a transaction.
+      if (distinctRows(writes) && !writes.some((w) => w.kind === 'uncertain')) return recordBatch(db, worker, edition, writes);
       return db.tx((sql) => recordBatch(sql, worker, edition, writes));
     },
     async release(worker, edition, ids, now) {
