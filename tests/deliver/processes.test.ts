@@ -119,11 +119,13 @@ describe('two sends at once', () => {
     // Claims of four rows, and no reply to a dot before both processes deliver: each opens its
     // second session only once it holds a claimed message, so four sessions mean both have claimed
     // rows, and the first cannot finish the edition before the second has begun.
-    // A process that exits early also lifts the hold, so the test reports why instead of timing out.
+    // A process that exits early, or 30 s without four sessions, also lifts the hold: the test
+    // then fails on what each process printed instead of timing out.
     let oneExited = false;
     let bothDelivering: Promise<void> | undefined;
     const whenBothDeliver = async () => {
-      while (server!.connections < 4 && !oneExited) await new Promise((resolve) => setTimeout(resolve, 20));
+      const giveUpAt = Date.now() + 30_000;
+      while (server!.connections < 4 && !oneExited && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 20));
     };
     await prepare({ dot: () => ({ reply: '250 2.0.0 queued', delayMs: 100, until: (bothDelivering ??= whenBothDeliver()) }) }, { CLAIM_BATCH_SIZE: '4' });
     const exits = (run: Run) => run.done.finally(() => (oneExited = true));
@@ -135,7 +137,7 @@ describe('two sends at once', () => {
     expect(`${a.stdout}\n${b.stdout}`).not.toMatch(/#2/);
     const sent = (out: string) => Number(/sent (\d+)/.exec(out)?.[1]);
     expect(sent(a.stdout) + sent(b.stdout)).toBe(LIST.length);
-    expect([sent(a.stdout), sent(b.stdout)].every((n) => n > 0), `${a.stdout}\n---\n${b.stdout}`).toBe(true);
+    expect([sent(a.stdout), sent(b.stdout)].every((n) => n > 0), `${server!.connections} sessions\n${a.stdout}\n---\n${b.stdout}`).toBe(true);
     for (const address of LIST) expect(server!.accepted(address), address).toHaveLength(1);
     expect([...ledger(ws!).values()].every((r) => r.state === 'sent')).toBe(true);
   }, 120_000);
