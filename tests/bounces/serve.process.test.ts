@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addSubscribers, send } from '../deliver/helpers.js';
 import { startDovecot, type TestImapServer } from '../support/dovecot.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { arf, rfc3464 } from './fixtures.js';
 import { deliverReport, originalTo } from './support.js';
 import { cliArgv } from '../support/cli.js';
@@ -40,7 +40,7 @@ describe('digest bounces serve', () => {
     const [alice, bob] = ['alice@example.com', 'bob@example.com'].map((a) => originalTo(smtp, a));
     await imap.append(arf(bob!));
 
-    const proc = spawn(process.execPath, cliArgv('bounces', 'serve', '--port', '0', '--host', '127.0.0.1'), { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, cliArgv('bounces', 'serve', '--port', '0', '--host', '127.0.0.1'), { cwd: REPO, env: childEnv(ws.env), stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let out = '';
     proc.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -9,7 +9,7 @@ import { freshDatabase, query, type TestDatabase } from '../support/postgres.js'
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 import { cliArgv } from '../support/cli.js';
 import { captureStderr } from '../support/stderr.js';
-import { createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
 
 /**
  * The commands on PostgreSQL (DATABASE_URL), as a user runs them: migrate, subscribers, send
@@ -169,7 +169,7 @@ describe('every command on PostgreSQL', () => {
 
 /** `digest preview --port 0` as its own process: its printed lines, its URL, and a stop that returns the exit code. */
 async function previewProcess(ws: Workspace): Promise<{ url: string; output: string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, cliArgv('preview', '--port', '0'), { cwd: REPO, env: { ...process.env, ...ws.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgv('preview', '--port', '0'), { cwd: REPO, env: childEnv(ws.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const state = { output: '' };
   const url = await new Promise<string>((resolve, reject) => {

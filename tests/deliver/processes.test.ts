@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScriptedServer, type ScriptedServer, type SessionInfo } from '../support/scripted-smtp.js';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { addresses, addSubscribers, ledger } from './helpers.js';
 import { cliArgv } from '../support/cli.js';
 
@@ -25,7 +25,7 @@ interface Run {
 }
 
 function digestSend(workspace: Workspace): Run {
-  const child = spawn(process.execPath, cliArgv('send'), { cwd: REPO, env: { ...process.env, ...workspace.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgv('send'), { cwd: REPO, env: childEnv(workspace.env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
   let stderr = '';

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
 import { startPreviewServer } from '../../src/preview/server.js';
 import { dkimKeys } from '../support/dkim.js';
-import { createWorkspace, post } from '../support/workspace.js';
+import { childEnv, createWorkspace, post } from '../support/workspace.js';
 import { previewFixture, type PreviewFixture } from './fixture.js';
 import { cliArgv } from '../support/cli.js';
 
@@ -191,7 +191,7 @@ describe('digest preview (the command)', () => {
   it('takes the next free port when the one asked for is busy and prints the URL', async () => {
     blocker = createServer();
     const busy = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
-    const child = spawn(process.execPath, cliArgv('preview', '--port', String(busy)), { cwd: f.ws.dir, env: { ...process.env, ...f.ws.env, SMTP_URL: '' } });
+    const child = spawn(process.execPath, cliArgv('preview', '--port', String(busy)), { cwd: f.ws.dir, env: childEnv({ ...f.ws.env, SMTP_URL: '' }) });
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 
 /**
  * The documented production commands, exactly as a supervisor runs them: `node bin/digest.js start`
@@ -41,7 +41,7 @@ const portOpen = (port: number) =>
   });
 
 async function runAndStop(command: string, args: string[], signal: NodeJS.Signals) {
-  const child = spawn(command, args, { cwd: REPO, env: { ...process.env, ...ws.env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: REPO, env: childEnv({ ...ws.env, PORT: '0', LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'pipe'] });
   spawned.push(child.pid!);
   let stderr = '';
   let stdout = '';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSend } from '../../src/pipeline.js';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { cliArgv } from '../support/cli.js';
 
 /**
@@ -68,7 +68,7 @@ describe('shutdown bound', () => {
     const app = await ws.app();
     await app.store.upsertSubscribers([{ email: 'ada@example.org', status: 'active' }], new Date(Date.now() - 60_000));
     await app.close();
-    const env = { ...process.env, ...ws.env, DIGEST_SCHEDULE: '* * * * * 0-6', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '1' };
+    const env = childEnv({ ...ws.env, DIGEST_SCHEDULE: '* * * * * 0-6', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '1' });
     const child = spawn(process.execPath, cliArgv('schedule'), { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
     cleanup.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
     let stderr = '';

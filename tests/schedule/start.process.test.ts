@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
-import { createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, post, REPO, type Workspace } from '../support/workspace.js';
 
 /**
  * The real production process: `node bin/digest.js start` (what deploy/digest.service runs; npm start
@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 function start(): Running {
-  const env = { ...process.env, ...ws.env, DIGEST_SCHEDULE: '* * * * * 0-6', PORT: '0', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '10' };
+  const env = childEnv({ ...ws.env, DIGEST_SCHEDULE: '* * * * * 0-6', PORT: '0', LOG_LEVEL: 'info', SMTP_MAX_CONNECTIONS: '1', SHUTDOWN_TIMEOUT_SECONDS: '10' });
   const child = spawn(process.execPath, [join(REPO, 'bin', 'digest.js'), 'start'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: Running = { child, events: [], stdout: [], exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   let buffered = '';

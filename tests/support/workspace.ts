@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { main } from '../../src/cli.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { configVariables, loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -12,6 +12,20 @@ export const REPO = resolve(import.meta.dirname, '../..');
  * a post there must not change what any test sees (tests/fixtures.test.ts keeps it so).
  */
 export const FIXTURE_POSTS = join(REPO, 'tests', 'fixtures', 'posts');
+
+/**
+ * The product's own variables. None of them reaches a test's run from the shell that started the
+ * suite (a DATABASE_URL there would send process tests to that database): a run sees the
+ * workspace's environment and nothing else of the product's.
+ */
+const PRODUCT_VARIABLES = [...configVariables().map((variable) => variable.name), 'DOTENV_FILE'];
+
+/** The environment of a child `digest` process: this process's, without the product's variables, then `env`. */
+export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of PRODUCT_VARIABLES) delete base[name];
+  return { ...base, ...env };
+}
 
 /**
  * A throw-away project folder: a copy of the fixture posts and the real templates, its own data folder and
@@ -63,6 +77,7 @@ export function createWorkspace(env: Record<string, string> = {}, options: { pos
     },
     async cliWith(io, ...args) {
       const saved = { ...process.env };
+      for (const name of PRODUCT_VARIABLES) delete process.env[name];
       Object.assign(process.env, fullEnv);
       try {
         return await main(args, io.print, io.drained);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { form } from './harness.js';
 import { cliArgv } from '../support/cli.js';
 
@@ -19,7 +19,7 @@ afterEach(() => {
 function startServe(env: Record<string, string>, host: string[] = ['--host', '127.0.0.1']): Promise<{ url: string; child: ChildProcess; out: () => string }> {
   const proc = spawn(process.execPath, cliArgv('serve', '--port', '0', ...host), {
     cwd: REPO,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child = proc;

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { prepareEdition } from '../../src/pipeline.js';
 import { freshDatabase, query, type TestDatabase } from '../support/postgres.js';
 import { startScriptedServer, type ScriptedServer, type ScriptOptions } from '../support/scripted-smtp.js';
-import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
+import { childEnv, createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 import { cliArgv } from '../support/cli.js';
 
 /**
@@ -65,7 +65,7 @@ export function workerHarness() {
       await app.close();
     },
     spawn(command: string, env: Record<string, string> = {}): Proc {
-      const child = spawn(process.execPath, cliArgv(command), { cwd: REPO, env: { ...process.env, ...state.ws!.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, cliArgv(command), { cwd: REPO, env: childEnv({ ...state.ws!.env, LOG_LEVEL: 'info', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
       const proc: Proc = { child, events: [], stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))) };
       let partial = '';
       child.stdout!.on('data', (chunk: Buffer) => (proc.stdout += chunk.toString()));
