@@ -1,7 +1,7 @@
 import { claimWith, resendNote, stateCounts, toDelivery, type DeliveryRow, type SubscriberRow, type TouchedRow } from '../rows.js';
 import type { DeliveryOutcome, DeliveryState, DeliveryStore, LedgerWrite, LedgerWriteResult } from '../store.js';
 import type { Db } from './open.js';
-import { BY_STATE, IN_FLIGHT, ON_THE_WAY } from './partial-indexes.js';
+import { BY_STATE, IN_FLIGHT, inByState } from './partial-indexes.js';
 
 const active = `EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`;
 // A worker declared dead (its row removed) claims and commits nothing more under that identity.
@@ -148,7 +148,7 @@ export function deliveryStore(db: Db): DeliveryStore {
     async countDeliveries(edition, states) {
       const final = finalCounts.get(edition) as { final_counts: string | null } | undefined;
       if (final?.final_counts) return stateCounts(JSON.parse(final.final_counts) as Record<string, number>, states);
-      if (states && !states.some((state) => ON_THE_WAY.includes(state))) {
+      if (states && inByState(states)) {
         const rows = db.prepare(`SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_by_state WHERE edition = ? AND ${BY_STATE} AND state IN (${states.map(() => '?').join(', ')}) GROUP BY state`).all(edition, ...states);
         return stateCounts(rows as { state: DeliveryState; n: number }[]);
       }
@@ -158,7 +158,7 @@ export function deliveryStore(db: Db): DeliveryStore {
       // `+subscriber_id`: found through deliveries_by_state (a few rows in rare states), then sorted;
       // ordering by the key would make SQLite walk the whole edition in key order instead. Rows on
       // their way (sending, awaiting, sent) are not in that index: those are read from the edition.
-      const indexed = states.some((state) => ON_THE_WAY.includes(state)) ? '' : ` AND ${BY_STATE}`;
+      const indexed = inByState(states) ? ` AND ${BY_STATE}` : '';
       const order = soonestRetry ? 'retry_at IS NULL, retry_at, subscriber_id' : '+subscriber_id';
       const rows = db
         .prepare(`SELECT * FROM deliveries WHERE edition = ?${indexed} AND state IN (${states.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ?`)

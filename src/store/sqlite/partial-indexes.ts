@@ -13,7 +13,10 @@ export const IN_FLIGHT = `state IN ('sending', 'awaiting')`;
  * state) since migration 13: a message's way from claimed to sent writes no entry there. They are
  * counted as the edition's rows less the others (deliveries.ts).
  */
-export const ON_THE_WAY: readonly DeliveryState[] = ['sending', 'awaiting', 'sent'];
+const ON_THE_WAY: readonly DeliveryState[] = ['sending', 'awaiting', 'sent'];
 
 /** deliveries_by_state: every other state. */
 export const BY_STATE = `state NOT IN (${ON_THE_WAY.map((state) => `'${state}'`).join(', ')})`;
+
+/** Whether deliveries_by_state holds every row in these states (none of them is on the way). */
+export const inByState = (states: readonly DeliveryState[]) => !states.some((state) => ON_THE_WAY.includes(state));
