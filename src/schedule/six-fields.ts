@@ -1,4 +1,10 @@
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type { CronExpressionParser as Parser } from 'cron-parser';
+
+// cron-parser (with luxon) takes about 50 ms to import, and every command validates the
+// configuration: it is loaded only for an expression that needs describing.
+let parser: typeof Parser | undefined;
+const cronParser = () => (parser ??= (createRequire(import.meta.url)('cron-parser') as typeof import('cron-parser')).CronExpressionParser);
 
 /**
  * A six-field cron expression is read with seconds first ("0 0 8 * * 1" = Mondays 08:00:00). One
@@ -22,7 +28,7 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 /** A plain-words reading of a cron expression ("at 08:00 on Monday"), or undefined if it does not parse. */
 export function describeCron(expression: string): string | undefined {
   try {
-    const f = CronExpressionParser.parse(expression, { tz: 'UTC' }).fields;
+    const f = cronParser().parse(expression, { tz: 'UTC' }).fields;
     const minutes = f.minute.values.map(Number);
     const hours = f.hour.values.map(Number);
     const seconds = f.second.values.map(Number);
@@ -42,7 +48,7 @@ function describeTime(hours: number[], minutes: number[], everyHour: boolean, ev
   return `at minute ${minutes.join(', ')} of hours ${hours.join(', ')}`;
 }
 
-function describeDays(f: ReturnType<typeof CronExpressionParser.parse>['fields']): string {
+function describeDays(f: ReturnType<typeof Parser.parse>['fields']): string {
   const weekdays = [...new Set(f.dayOfWeek.values.map((d) => WEEKDAYS[Number(d)]))].join(', ');
   const days = f.dayOfMonth.values.join(', ');
   if (f.dayOfMonth.isWildcard && f.dayOfWeek.isWildcard) return 'every day';
