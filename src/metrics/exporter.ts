@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Metrics } from './metrics.js';
-import { prometheusMetrics, startMetricsServer } from './prometheus.js';
 
 export interface MetricsExporter {
   metrics: Metrics;
@@ -15,6 +14,9 @@ export interface MetricsExporter {
  */
 export async function startMetricsExporter(config: Pick<Config, 'metricsPort' | 'metricsHost'>): Promise<MetricsExporter | undefined> {
   if (config.metricsPort === undefined) return undefined;
+  // prom-client takes 60–100 ms to import: a process without METRICS_PORT (every `digest worker`
+  // by default) does not pay for it.
+  const { prometheusMetrics, startMetricsServer } = await import('./prometheus.js');
   const { metrics, registry } = prometheusMetrics();
   try {
     const server = await startMetricsServer(registry, config.metricsPort, config.metricsHost);
