@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { joined } from '../mail/built-message.js';
 import { compileMessage, personalize } from '../mail/message.js';
 import { newMessageId } from '../mail/message-id.js';
 import type { FeedReport } from '../feeds/refresh.js';
@@ -71,7 +72,7 @@ export async function previewMessage(app: App, input: PreviewInput): Promise<Pre
   const rendered = input.testRecipient ? { ...digest, subject: `[TEST] ${digest.subject}` } : digest;
   const values = personalValuesFor(app.signer, app.config.publicUrl, reader);
   const messageId = newMessageId(app.sender.domain, `e${number}`, reader.id);
-  const eml = personalize(compileMessage(rendered, app.sender), { mailbox: { name: reader.name, address: reader.email }, values, messageId, date: app.now() });
+  const eml = joined(personalize(compileMessage(rendered, app.sender), { mailbox: { name: reader.name, address: reader.email }, values, messageId, date: app.now() }));
   const message: PreviewMessage = {
     number,
     recipient: reader.email,

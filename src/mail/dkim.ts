@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { builtMessage, chunksOf, type OutgoingMessage } from './built-message.js';
 import { isKnownCrlf, isKnownDotFree, knownCrlf, knownDotFree } from './line-endings.js';
 
 /**
@@ -27,7 +28,8 @@ export interface DkimSettings {
 }
 
 export interface DkimSigner {
-  sign(message: Buffer): Promise<Buffer>;
+  /** The message with its DKIM-Signature header on top: a built message stays one (its chunks are not copied). */
+  sign(message: OutgoingMessage): Promise<OutgoingMessage>;
 }
 
 export interface DkimOptions {
@@ -57,10 +59,9 @@ export function loadDkimSigner(config: DkimSettings, now?: () => Date): DkimSign
 export function dkimSigner(options: DkimOptions): DkimSigner {
   return {
     async sign(message) {
-      const split = message.indexOf('\r\n\r\n');
-      if (split < 0) throw new Error('DKIM: the message has no header/body separator');
-      const headerBlock = message.subarray(0, split + 2).toString('utf8');
-      const body = message.subarray(split + 4);
+      const split = splitAtBody(chunksOf(message));
+      if (!split) throw new Error('DKIM: the message has no header/body separator');
+      const { headerBlock, body } = split;
       const headers = pickHeaders(headerBlock);
       const names = SIGNED_HEADERS.filter((name) => headers.has(name));
       const bodyHash = simpleBodyHash(body);
@@ -72,8 +73,11 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
       const signedData = Buffer.from([...names.map((name) => relaxedHeader(headers.get(name) ?? '')), relaxedHeader(unsigned).replace(/\r\n$/, '')].join(''), 'utf8');
       const signature = await signData(algorithm, signedData, options.privateKey);
       const folded = signature.toString('base64').replace(/.{1,72}/g, (chunk, offset: number) => (offset === 0 ? chunk : `\r\n\t${chunk}`));
-      const signed = Buffer.concat([Buffer.from(`${unsigned}${folded}\r\n`), message]);
-      // The signature's lines start with "DKIM-Signature:" or a tab: what was known of the message holds.
+      const header = Buffer.from(`${unsigned}${folded}\r\n`);
+      // The signature's lines end in CRLF and start with "DKIM-Signature:" or a tab: a built message
+      // stays one, and what was known of any other message holds.
+      if (!Buffer.isBuffer(message)) return builtMessage([header, ...message.chunks]);
+      const signed = Buffer.concat([header, message]);
       if (isKnownDotFree(message)) knownDotFree(signed);
       return isKnownCrlf(message) ? knownCrlf(signed) : signed;
     },
@@ -108,9 +112,30 @@ export function relaxedHeader(field: string): string {
   return `${name}:${value}\r\n`;
 }
 
-/** RFC 6376 3.4.3 (simple body): trailing empty lines removed, then one CRLF; hashed in place. */
-function simpleBodyHash(body: Buffer): string {
-  let end = body.length;
-  while (end >= 2 && body[end - 1] === 0x0a && body[end - 2] === 0x0d) end -= 2;
-  return createHash('sha256').update(body.subarray(0, end)).update('\r\n').digest('base64');
+/**
+ * The header block (up to and with the CRLF of its last field) and the body's chunks after the
+ * empty line. Only the chunks up to the separator are joined: a built message's first chunk or two.
+ */
+function splitAtBody(chunks: readonly Buffer[]): { headerBlock: string; body: Buffer[] } | undefined {
+  let head: Buffer = Buffer.alloc(0);
+  for (let i = 0; i < chunks.length; i += 1) {
+    const searchFrom = Math.max(0, head.length - 3);
+    head = i === 0 ? (chunks[0] as Buffer) : Buffer.concat([head, chunks[i] as Buffer]);
+    const split = head.indexOf('\r\n\r\n', searchFrom);
+    if (split >= 0) return { headerBlock: head.subarray(0, split + 2).toString('utf8'), body: [head.subarray(split + 4), ...chunks.slice(i + 1)] };
+  }
+  return undefined;
+}
+
+/** RFC 6376 3.4.3 (simple body): trailing empty lines removed, then one CRLF; hashed chunk by chunk. */
+function simpleBodyHash(body: readonly Buffer[]): string {
+  // The empty lines at the end lie in the last chunk that has other bytes and the chunks after it.
+  let last = body.length - 1;
+  while (last > 0 && !/[^\r\n]/.test((body[last] as Buffer).toString('latin1'))) last -= 1;
+  const tail: Buffer = last === body.length - 1 ? (body[last] ?? Buffer.alloc(0)) : Buffer.concat(body.slice(last));
+  let end = tail.length;
+  while (end >= 2 && tail[end - 1] === 0x0a && tail[end - 2] === 0x0d) end -= 2;
+  const hash = createHash('sha256');
+  for (let i = 0; i < last; i += 1) hash.update(body[i] as Buffer);
+  return hash.update(tail.subarray(0, end)).update('\r\n').digest('base64');
 }

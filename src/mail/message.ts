@@ -3,8 +3,8 @@ import type { RenderedDigest } from '../render/render-digest.js';
 import { fieldOfToken, TOKEN_PATTERN, type PersonalField, type PersonalValues } from '../render/personal.js';
 import { escapeHtml } from '../text.js';
 import type { Mailbox } from './address.js';
+import { builtMessage, type BuiltMessage } from './built-message.js';
 import { encodeText, formatDateHeader, formatMailbox, headerLine } from './headers.js';
-import { knownCrlf, knownDotFree } from './line-endings.js';
 import { encodeQuotedPrintable } from './quoted-printable.js';
 
 /**
@@ -62,8 +62,8 @@ export function compileMessage(rendered: RenderedDigest, sender: Pick<SenderInfo
   return { subject: rendered.subject, sharedHeaders: `${sharedHeaders}${CRLF}`, body };
 }
 
-/** The complete RFC 5322 message for one subscriber. */
-export function personalize(template: MessageTemplate, recipient: Recipient): Buffer {
+/** The complete RFC 5322 message for one subscriber, as the template's chunks and the subscriber's own. */
+export function personalize(template: MessageTemplate, recipient: Recipient): BuiltMessage {
   const headers = [
     headerLine('To', formatMailbox(recipient.mailbox)),
     headerLine('Date', formatDateHeader(recipient.date)),
@@ -75,8 +75,9 @@ export function personalize(template: MessageTemplate, recipient: Recipient): Bu
     if (Buffer.isBuffer(piece)) chunks.push(piece);
     else chunks.push(SOFT_BREAK, encodeQp(piece.html ? escapeHtml(recipient.values[piece.field]) : recipient.values[piece.field], true), SOFT_BREAK);
   }
-  // Headers are folded with CRLF and refuse line breaks; every body piece is quoted-printable.
-  return knownDotFree(knownCrlf(Buffer.concat(chunks)));
+  // Headers are folded with CRLF and refuse line breaks; every body piece is quoted-printable:
+  // CRLF only, and no line starts with ".", as a built message must be.
+  return builtMessage(chunks);
 }
 
 export function newBoundary(prefix: string): string {

@@ -1,5 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { joined, type OutgoingMessage } from '../mail/built-message.js';
 import type { Envelope, SendOutcome, Transport } from './transport.js';
 
 /**
@@ -13,10 +14,10 @@ export function outboxTransport(dir: string): Transport {
     async verify() {
       await mkdir(dir, { recursive: true });
     },
-    async send(envelope: Envelope, message: Buffer, beforeCommit): Promise<SendOutcome> {
+    async send(envelope: Envelope, message: OutgoingMessage, beforeCommit): Promise<SendOutcome> {
       const name = envelope.messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9.@_-]/g, '_');
       const file = join(dir, `${name}.eml`);
-      await writeFile(`${file}.tmp`, message);
+      await writeFile(`${file}.tmp`, joined(message));
       if (!(await beforeCommit())) {
         await rm(`${file}.tmp`, { force: true });
         return { status: 'aborted' };

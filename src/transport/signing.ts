@@ -1,4 +1,5 @@
 import { loadDkimSigner, type DkimSigner, type DkimSettings } from '../mail/dkim.js';
+import type { OutgoingMessage } from '../mail/built-message.js';
 import { normalizeLineEndings } from '../mail/line-endings.js';
 import type { Transport } from './transport.js';
 
@@ -10,7 +11,7 @@ import type { Transport } from './transport.js';
 export function signingTransport(inner: Transport, dkim: DkimSettings | undefined, now: () => Date): Transport {
   let signer: DkimSigner | undefined;
   // Loaded on first use: a bad key refuses `verify` (before an edition is recorded), not `digest status`.
-  const sign = (message: Buffer) => {
+  const sign = (message: OutgoingMessage) => {
     if (!dkim) return Promise.resolve(message);
     signer ??= loadDkimSigner(dkim, now);
     return signer.sign(message);
@@ -23,7 +24,8 @@ export function signingTransport(inner: Transport, dkim: DkimSettings | undefine
       await inner.verify();
     },
     async send(envelope, message, beforeCommit) {
-      return inner.send(envelope, await sign(normalizeLineEndings(message)), beforeCommit);
+      // A built message has CRLF line ends by construction; any other is mended first.
+      return inner.send(envelope, await sign(Buffer.isBuffer(message) ? normalizeLineEndings(message) : message), beforeCommit);
     },
     close: () => inner.close(),
   };

@@ -1,3 +1,5 @@
+import type { OutgoingMessage } from '../mail/built-message.js';
+
 /**
  * The transport port: how a finished message leaves. SMTP, the local outbox, the dry run and the
  * tests all implement these few methods, so every caller runs the same delivery code.
@@ -28,7 +30,7 @@ export interface Transport {
    * Sends one message. `beforeCommit` runs at the last moment before the message is committed
    * (the final dot, the outbox rename); it returns false to abandon this message.
    */
-  send(envelope: Envelope, message: Buffer, beforeCommit: () => Promise<boolean>): Promise<SendOutcome>;
+  send(envelope: Envelope, message: OutgoingMessage, beforeCommit: () => Promise<boolean>): Promise<SendOutcome>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { isKnownDotFree } from '../../src/mail/line-endings.js';
+import { joined } from '../../src/mail/built-message.js';
 import { compileMessage, personalize } from '../../src/mail/message.js';
 import { personalTokens } from '../../src/render/personal.js';
 
@@ -13,7 +13,9 @@ const rendered = {
 };
 const sender = { from: { name: 'Digest', address: 'digest@example.org' }, listId: 'Digest <digest.example.org>' };
 
-function build(name: string, unsubscribeUrl: string, greeting = `Hi ${name},`) {
+const build = (name: string, unsubscribeUrl: string, greeting = `Hi ${name},`) => joined(builtFor(name, unsubscribeUrl, greeting));
+
+function builtFor(name: string, unsubscribeUrl: string, greeting: string) {
   return personalize(compileMessage(rendered, sender), {
     mailbox: { name, address: 'reader@example.org' },
     values: { greeting, email: 'reader@example.org', unsubscribeUrl, preferencesUrl: 'https://digest.example.org/preferences/t' },
@@ -50,21 +52,24 @@ describe('message personalisation', () => {
       expect(Math.max(...body.split('\r\n').map((l) => l.length)), `a value of ${length}`).toBeLessThanOrEqual(76);
     }
     const shared = { ...rendered, text: `${'s'.repeat(76)}${tokens.greeting}\n` };
-    const raw = personalize(compileMessage(shared, sender), {
+    const raw = joined(personalize(compileMessage(shared, sender), {
       mailbox: { name: 'Ann', address: 'reader@example.org' },
       values: { greeting: 'Hi', email: 'reader@example.org', unsubscribeUrl: 'https://digest.example.org/u', preferencesUrl: 'https://digest.example.org/p' },
       messageId: '<m1@example.org>',
       date: new Date('2026-11-30T08:00:00Z'),
-    });
+    }));
     const body = raw.toString('latin1').split('\r\n\r\n').slice(1).join('\r\n\r\n');
     expect(Math.max(...body.split('\r\n').map((l) => l.length))).toBeLessThanOrEqual(76);
   });
 
-  it('is declared free of lines starting with a dot, and is: the SMTP client then skips dot-stuffing', () => {
+  it('is a built message, as the SMTP client sends it unstuffed: no line starts with a dot, no bare CR or LF', () => {
     // Dots at line starts in the shared text, in a personal value, and a value that is only a dot.
-    const raw = build('.Dot', 'https://digest.example.org/unsubscribe/.x', '.\n.Hi,');
-    expect(isKnownDotFree(raw)).toBe(true);
+    const message = builtFor('.Dot', 'https://digest.example.org/unsubscribe/.x', '.\n.Hi,');
+    expect(Buffer.isBuffer(message)).toBe(false);
+    const raw = joined(message);
+    expect(message.length).toBe(raw.length);
     expect(raw.toString('latin1').split('\r\n').filter((line) => line.startsWith('.'))).toEqual([]);
+    expect(raw.toString('latin1').replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
     expect(raw.toString('latin1')).toContain('=2E');
   });
 

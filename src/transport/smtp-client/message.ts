@@ -1,3 +1,4 @@
+import { endsWithCrlf, type OutgoingMessage } from '../../mail/built-message.js';
 import { isKnownDotFree, normalizeLineEndings } from '../../mail/line-endings.js';
 import { classifyReply, type Envelope, type SendOutcome } from '../transport.js';
 import type { SmtpConnection } from './connection.js';
@@ -15,7 +16,6 @@ export type MessageResult = SendOutcome & {
 
 const DOT = Buffer.from('.\r\n');
 const CRLF_DOT = Buffer.from('\r\n.\r\n');
-const CRLF = Buffer.from('\r\n');
 
 /**
  * `handOver` is called once the final dot is written: the session may then carry the next
@@ -25,11 +25,12 @@ const CRLF = Buffer.from('\r\n');
 export async function sendOnSession(
   session: SmtpConnection,
   envelope: Envelope,
-  original: Buffer,
+  original: OutgoingMessage,
   beforeCommit: () => Promise<boolean>,
   handOver: () => void = () => undefined,
 ): Promise<MessageResult> {
-  const message = normalizeLineEndings(original);
+  // A built message is CRLF-only and dot-free by construction (built-message.ts); any other is checked.
+  const message = Buffer.isBuffer(original) ? normalizeLineEndings(original) : original;
   if (/[\x00-\x20<>]/.test(envelope.from + envelope.to)) {
     return { status: 'failed', code: undefined, response: `refusing an envelope address with spaces, control characters or angle brackets: ${JSON.stringify(envelope.to)}`, hardBounce: false };
   }
@@ -112,10 +113,10 @@ async function refused(session: SmtpConnection, reply: SmtpReply, replies: SmtpR
   return classifyReply(reply.code || undefined, describeReply(reply));
 }
 
-async function commit(session: SmtpConnection, message: Buffer, handOver: () => void): Promise<MessageResult> {
+async function commit(session: SmtpConnection, message: OutgoingMessage, handOver: () => void): Promise<MessageResult> {
   if (session.closed) return lostWhileWriting('the server closed the connection before the message was written');
   // One write (writev) for the body and the final dot; its callback says the last byte left this process.
-  const parts = [...(isKnownDotFree(message) ? [message] : dotStuffParts(message)), message.subarray(-2).equals(CRLF) ? DOT : CRLF_DOT];
+  const parts = [...bodyParts(message), endsWithCrlf(message) ? DOT : CRLF_DOT];
   const write: { done: boolean; error?: Error | null | undefined } = { done: false };
   const written = new Promise<void>((resolve) =>
     session.writeAll(parts, (error) => {
@@ -169,6 +170,12 @@ function lostAfterBody(
 
 function lostWhileWriting(reason: string): MessageResult {
   return { status: 'deferred', code: undefined, response: `the server cannot have the whole message: ${reason}`, hardBounce: false };
+}
+
+/** The message's bytes as written: a built message's own chunks, any other dot-stuffed unless known dot-free. */
+function bodyParts(message: OutgoingMessage): readonly Buffer[] {
+  if (!Buffer.isBuffer(message)) return message.chunks;
+  return isKnownDotFree(message) ? [message] : dotStuffParts(message);
 }
 
 /** RFC 5321 4.5.2: a line that starts with "." gets one more. */
