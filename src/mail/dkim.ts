@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { builtMessage, chunksOf, type OutgoingMessage } from './built-message.js';
-import { isKnownCrlf, isKnownDotFree, knownCrlf, knownDotFree } from './line-endings.js';
+import { isKnownCrlf, knownCrlf } from './line-endings.js';
 
 /**
  * DKIM (RFC 6376) for every finished message: rsa-sha256 or ed25519-sha256 (RFC 8463), relaxed
@@ -78,7 +78,6 @@ export function dkimSigner(options: DkimOptions): DkimSigner {
       // stays one, and what was known of any other message holds.
       if (!Buffer.isBuffer(message)) return builtMessage([header, ...message.chunks]);
       const signed = Buffer.concat([header, message]);
-      if (isKnownDotFree(message)) knownDotFree(signed);
       return isKnownCrlf(message) ? knownCrlf(signed) : signed;
     },
   };

@@ -10,33 +10,13 @@ export function normalizeLineEndings(message: Buffer): Buffer {
 }
 
 /**
- * What is known of a message without scanning it again, kept beside the buffer itself. `mark`
- * declares it (callers build the message so) and returns the message.
+ * Buffers known to have CRLF line ends only, kept beside the buffer itself: checked once (a built
+ * message, built-message.ts, is so by construction). The signing step and the SMTP client each
+ * used to scan every message again.
  */
-function knownFact() {
-  const holders = new WeakSet<Buffer>();
-  return {
-    mark: (message: Buffer): Buffer => (holders.add(message), message),
-    holds: (message: Buffer): boolean => holders.has(message),
-  };
-}
-
-/**
- * CRLF line ends only: built so (message.ts), or checked once. The signing step and the SMTP
- * client each used to scan every message again.
- */
-const crlfOnly = knownFact();
-export const knownCrlf = crlfOnly.mark;
-export const isKnownCrlf = crlfOnly.holds;
-
-/**
- * No line starts with "." (built so: every body line is quoted-printable, which encodes a leading
- * dot as =2E, and no header line starts with one). The SMTP client then skips the dot-stuffing
- * scan (RFC 5321 4.5.2) of the whole message, once per recipient.
- */
-const dotFree = knownFact();
-export const knownDotFree = dotFree.mark;
-export const isKnownDotFree = dotFree.holds;
+const crlfOnly = new WeakSet<Buffer>();
+export const knownCrlf = (message: Buffer): Buffer => (crlfOnly.add(message), message);
+export const isKnownCrlf = (message: Buffer): boolean => crlfOnly.has(message);
 
 function hasBareLineEnd(message: Buffer): boolean {
   for (let at = message.indexOf(0x0a); at !== -1; at = message.indexOf(0x0a, at + 1)) {

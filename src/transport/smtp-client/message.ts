@@ -1,5 +1,5 @@
 import { endsWithCrlf, type OutgoingMessage } from '../../mail/built-message.js';
-import { isKnownDotFree, normalizeLineEndings } from '../../mail/line-endings.js';
+import { normalizeLineEndings } from '../../mail/line-endings.js';
 import { classifyReply, type Envelope, type SendOutcome } from '../transport.js';
 import type { SmtpConnection } from './connection.js';
 import { ConnectionLost, describeReply, type SmtpReply } from './replies.js';
@@ -172,10 +172,9 @@ function lostWhileWriting(reason: string): MessageResult {
   return { status: 'deferred', code: undefined, response: `the server cannot have the whole message: ${reason}`, hardBounce: false };
 }
 
-/** The message's bytes as written: a built message's own chunks, any other dot-stuffed unless known dot-free. */
+/** The message's bytes as written: a built message's own chunks (dot-free by construction), any other dot-stuffed. */
 function bodyParts(message: OutgoingMessage): readonly Buffer[] {
-  if (!Buffer.isBuffer(message)) return message.chunks;
-  return isKnownDotFree(message) ? [message] : dotStuffParts(message);
+  return Buffer.isBuffer(message) ? dotStuffParts(message) : message.chunks;
 }
 
 /** RFC 5321 4.5.2: a line that starts with "." gets one more. */
