@@ -1,10 +1,13 @@
+import type { OutgoingMessage } from './built-message.js';
+
 /**
  * SMTP and DKIM both want CRLF line ends (RFC 5321 2.3.8; a bare LF is refused by some servers
- * and breaks "simple" body hashes). Built messages already use CRLF; this mends a bare LF or CR
- * that slipped in (a hand-written template, say) without copying a message that has none.
+ * and breaks "simple" body hashes). A built message already uses CRLF only and passes as it is;
+ * this mends a bare LF or CR in any other (a hand-written message, say) without copying a
+ * message that has none.
  */
-export function normalizeLineEndings(message: Buffer): Buffer {
-  if (isKnownCrlf(message)) return message;
+export function normalizeLineEndings(message: OutgoingMessage): OutgoingMessage {
+  if (!Buffer.isBuffer(message) || isKnownCrlf(message)) return message;
   if (!hasBareLineEnd(message)) return knownCrlf(message);
   return knownCrlf(Buffer.from(message.toString('latin1').replace(/\r\n|\r|\n/g, '\r\n'), 'latin1'));
 }

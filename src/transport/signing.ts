@@ -24,8 +24,7 @@ export function signingTransport(inner: Transport, dkim: DkimSettings | undefine
       await inner.verify();
     },
     async send(envelope, message, beforeCommit) {
-      // A built message has CRLF line ends by construction; any other is mended first.
-      return inner.send(envelope, await sign(Buffer.isBuffer(message) ? normalizeLineEndings(message) : message), beforeCommit);
+      return inner.send(envelope, await sign(normalizeLineEndings(message)), beforeCommit);
     },
     close: () => inner.close(),
   };

@@ -29,8 +29,7 @@ export async function sendOnSession(
   beforeCommit: () => Promise<boolean>,
   handOver: () => void = () => undefined,
 ): Promise<MessageResult> {
-  // A built message is CRLF-only and dot-free by construction (built-message.ts); any other is checked.
-  const message = Buffer.isBuffer(original) ? normalizeLineEndings(original) : original;
+  const message = normalizeLineEndings(original);
   if (/[\x00-\x20<>]/.test(envelope.from + envelope.to)) {
     return { status: 'failed', code: undefined, response: `refusing an envelope address with spaces, control characters or angle brackets: ${JSON.stringify(envelope.to)}`, hardBounce: false };
   }
