@@ -3,3 +3,5 @@ export declare const ROOT: string;
 export declare function build(): void;
 export declare function ensureBuilt(): void;
 export declare function newerThanBuild(): string | undefined;
+export declare const BUNDLE: string;
+export declare function loadedOnDemand(): string[];

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { REPO } from './workspace.js';
+import { BUNDLE } from '../../scripts/build.js';
 
 /**
- * The compiled CLI, as production runs it. The suite's global setup (tests/support/build-setup.ts)
- * has rebuilt dist/ if src/ changed, so this is never older than the source under test.
+ * The compiled CLI, bundled, as production runs it. The suite's global setup
+ * (tests/support/build-setup.ts) has rebuilt dist/ if src/ changed, so this is never older than
+ * the source under test.
  */
-export const CLI_JS = join(REPO, 'dist', 'cli.js');
+export const CLI_JS = join(BUNDLE, 'cli.js');
 
 /** Arguments for node that run `digest ARGS`: `spawn(process.execPath, cliArgv('send'), …)`. */
 export function cliArgv(...args: string[]): string[] {

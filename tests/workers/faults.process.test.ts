@@ -101,8 +101,11 @@ describe('kill -9 of one of four workers', () => {
     victim.child.kill('SIGKILL');
     await finishAndCheck(edition, others, [h.server, own]);
     const uncertain = await h.sql<{ email: string }>(`SELECT email FROM deliveries WHERE state = 'uncertain'`);
-    expect(uncertain.length).toBeGreaterThanOrEqual(1);
-    for (const { email } of uncertain) expect(own.dots(email).length + h.server.dots(email).length).toBe(1);
+    const copies = (email: string) => own.dots(email).length + h.server.dots(email).length;
+    // The held message is uncertain and was received once. Another row may be uncertain with no
+    // copy at all: the kill can fall between its mark's commit and the write of its final dot.
+    expect(uncertain.filter(({ email }) => copies(email) === 1).length).toBeGreaterThanOrEqual(1);
+    for (const { email } of uncertain) expect(copies(email), email).toBeLessThanOrEqual(1);
   }, 300_000);
 
   it('in the middle of its run, between and during messages', async () => {
