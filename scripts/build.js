@@ -24,8 +24,8 @@ export const BUNDLE = join(DIST, 'bundle');
 /** Written after every successful build: dist/ holds src/ as it was at this file's time. */
 const STAMP = join(DIST, '.build-stamp');
 const LOCK = join(DIST, '.build-lock');
-/** Besides src/, what changes the output. */
-const INPUTS = ['tsconfig.json', 'tsconfig.build.json'].map((file) => join(ROOT, file));
+/** Besides src/, what changes the output (this file too: a pull that changes only the build rebuilds). */
+const INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.js'].map((file) => join(ROOT, file));
 /** Files under src/ that are not compiled but read at run time, relative to their module. */
 const ASSET = /\.sql$/;
 
