@@ -5,3 +5,4 @@ export declare function ensureBuilt(): void;
 export declare function newerThanBuild(): string | undefined;
 export declare const BUNDLE: string;
 export declare function loadedOnDemand(): string[];
+export declare const DEFERRED_MJML_PARTS: string[];

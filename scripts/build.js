@@ -44,34 +44,46 @@ export function build() {
 }
 
 /**
+ * The parts of mjml the MJML worker loads only when something touches them (the list of
+ * src/render/mjml-unused-parts.ts, which tests/build/bundle.process.test.ts holds equal to this):
+ * left out of the worker's bundle, so that the worker's stand-ins replace them.
+ */
+export const DEFERRED_MJML_PARTS = ['juice', 'htmlnano', 'cssnano-preset-lite', 'undici'];
+
+/**
  * dist/cli.js and the MJML worker, with the packages they import, bundled by esbuild into
- * dist/bundle/: Node loads a few files instead of several hundred, which took about 0.1 s off
- * every command's start (docs/performance.md). A command's modules stay a chunk of their own,
- * loaded when it runs. Not bundled: packages with native code (better-sqlite3, pg-native), mjml
- * (its unused parts are deferred by hooking its own requires: render/mjml-unused-parts.ts), and
- * every package the code loads on demand with createRequire, which must stay one module shared
- * with its static imports. Source maps point at src/.
+ * dist/bundle/: Node loads a few files instead of several hundred (docs/performance.md).
+ * - The CLI: a command's modules stay a chunk of their own, loaded when it runs. Not bundled:
+ *   packages with native code (better-sqlite3, pg-native); mjml, which the CLI imports only to
+ *   compile MJML in its own thread; and every package the code loads on demand with
+ *   createRequire, which must stay one module shared with its static imports.
+ * - The MJML worker, one file with mjml inside (its import took half the time it takes from
+ *   node_modules), less the parts it defers.
+ * Source maps point at src/.
  */
 function bundle() {
   const esbuild = devDependency('esbuild');
   rmSync(BUNDLE, { recursive: true, force: true });
-  esbuild.buildSync({
-    entryPoints: [join(DIST, 'cli.js'), join(DIST, 'render', 'mjml-worker.js')],
-    outdir: BUNDLE,
-    // Every output file at the top of dist/bundle/, two folders below package.json as each
-    // compiled module is: paths taken from import.meta (package.json, the worker) stay right.
-    entryNames: '[name]',
+  const common = {
     bundle: true,
-    splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
-    external: ['better-sqlite3', 'pg-native', 'mjml', 'mjml-*', ...loadedOnDemand()],
-    // Bundled CommonJS packages call require() for Node's own modules.
+    // Bundled CommonJS packages call require() for Node's own modules and for those left out.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  };
+  // Every output file at the top of dist/bundle/, two folders below package.json as each compiled
+  // module is: paths taken from import.meta (package.json, the worker beside its starter) stay right.
+  esbuild.buildSync({
+    ...common,
+    entryPoints: [join(DIST, 'cli.js')],
+    outdir: BUNDLE,
+    splitting: true,
+    external: ['better-sqlite3', 'pg-native', 'mjml', 'mjml-*', ...loadedOnDemand()],
   });
+  esbuild.buildSync({ ...common, entryPoints: [join(DIST, 'render', 'mjml-worker.js')], outfile: join(BUNDLE, 'mjml-worker.js'), external: DEFERRED_MJML_PARTS });
   copyAssets(SRC, (path) => join(BUNDLE, basename(dirname(path)), basename(path)));
 }
 

@@ -101,6 +101,7 @@ describe('digest send over real SMTP', () => {
   });
 
   it('first run takes only the newest DIGEST_MAX_POSTS; older posts count as published', async () => {
+    ws.cleanup(); // the one beforeEach made, replaced by one with the limit
     ws = createWorkspace({ SMTP_URL: smtp.url, DIGEST_MAX_POSTS: '3' });
     await addSubscribers({ email: 'ada@example.org' });
     const first = await send();

@@ -7,13 +7,14 @@ import type { MjmlReply } from './mjml-worker.js';
  * before reading its configuration): importing mjml costs about half a second of CPU, which the
  * worker spends on the other core while the main thread does everything else an edition needs.
  * Should the worker fail (it cannot start, or it dies), compiling carries on in this thread: the
- * output is the same, only the overlap is lost.
+ * output is the same, only the overlap is lost. `workerFile` names another build of the worker
+ * than the one beside this module (the tests run the bundled one too).
  */
-export function startMjmlWorker(): MjmlCompiler {
+export function startMjmlWorker(workerFile?: URL): MjmlCompiler {
   const fallback = inThreadMjml();
   const pending = new Map<number, { resolve: (output: MjmlOutput) => void; reject: (error: unknown) => void; source: string }>();
   let nextId = 0;
-  let worker: Worker | undefined = spawn();
+  let worker: Worker | undefined = spawn(workerFile);
   if (worker) {
     worker.on('message', (reply: MjmlReply) => {
       const request = pending.get(reply.id);
@@ -56,14 +57,15 @@ export function startMjmlWorker(): MjmlCompiler {
 }
 
 /**
- * The worker is the compiled mjml-worker.js beside this file. Run from the TypeScript sources (the
- * in-process tests) there is none, and compiling stays in this thread: those tests share one
- * loaded mjml, and the worker itself is tested as it ships, compiled (tests/render/mjml-worker.test.ts).
+ * The worker is the compiled mjml-worker.js beside this file (in the bundle, the bundled one), or
+ * the one named. Run from the TypeScript sources (the in-process tests) there is none, and
+ * compiling stays in this thread: those tests share one loaded mjml, and the worker itself is
+ * tested as it ships, compiled (tests/render/mjml-worker.test.ts).
  */
-function spawn(): Worker | undefined {
-  if (!import.meta.url.endsWith('.js')) return undefined;
+function spawn(workerFile = import.meta.url.endsWith('.js') ? new URL('./mjml-worker.js', import.meta.url) : undefined): Worker | undefined {
+  if (!workerFile) return undefined;
   try {
-    const worker = new Worker(new URL('./mjml-worker.js', import.meta.url));
+    const worker = new Worker(workerFile);
     // Never what keeps the process alive: a command that ends without rendering just exits.
     worker.unref();
     return worker;

@@ -17,6 +17,9 @@ const UNUSED: { name: string; from: string[]; esModule: boolean }[] = [
   { name: 'undici', from: ['mjml', 'mjml-core', 'cheerio'], esModule: true },
 ];
 
+/** The names of the deferred parts: the build leaves them out of the worker's bundle (scripts/build.js). */
+export const DEFERRED_MJML_PARTS = UNUSED.map((part) => part.name);
+
 export function deferUnusedMjmlParts(): void {
   for (const part of UNUSED) {
     try {

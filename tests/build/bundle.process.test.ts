@@ -3,14 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, loadedOnDemand } from '../../scripts/build.js';
+import { BUNDLE, DEFERRED_MJML_PARTS, loadedOnDemand } from '../../scripts/build.js';
+import { DEFERRED_MJML_PARTS as DEFERRED_IN_THE_WORKER } from '../../src/render/mjml-unused-parts.js';
 import { cliArgv } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 import { childEnv, createWorkspace, REPO } from '../support/workspace.js';
 
 /**
  * The bundled CLI (dist/bundle/, scripts/build.js) finds what the compiled modules found beside
- * themselves, and leaves the packages loaded on demand to Node, so each stays one module.
+ * themselves, and leaves the packages loaded on demand to Node, so each stays one module; the
+ * MJML worker's file holds mjml, less the parts the worker loads only when touched.
  */
 const run = promisify(execFile);
 let db: TestDatabase;
@@ -44,5 +46,12 @@ describe('the bundled CLI', () => {
     // esbuild heads each module it takes in with a comment naming its path.
     expect(bundled).toMatch(/^\/\/ node_modules\/zod\//m);
     for (const name of lazy) expect(bundled, name).not.toMatch(new RegExp(`^// node_modules/${name}/`, 'm'));
+  });
+
+  it("holds mjml in the MJML worker's file, less the parts the worker defers", () => {
+    expect(DEFERRED_MJML_PARTS).toEqual(DEFERRED_IN_THE_WORKER);
+    const worker = readFileSync(join(BUNDLE, 'mjml-worker.js'), 'utf8');
+    expect(worker).toMatch(/^\/\/ node_modules\/mjml-core\//m);
+    for (const name of DEFERRED_MJML_PARTS) expect(worker, name).not.toMatch(new RegExp(`^// node_modules/${name}/`, 'm'));
   });
 });

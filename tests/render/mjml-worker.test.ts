@@ -8,28 +8,31 @@ import type * as MjmlThread from '../../src/render/mjml-thread.js';
 import { renderDigest } from '../../src/render/render-digest.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildViewModel, type DigestView } from '../../src/render/view-model.js';
+import { BUNDLE } from '../../scripts/build.js';
 import { createWorkspace, REPO, type Workspace } from '../support/workspace.js';
 
 /**
  * The MJML worker `digest send` starts (render/mjml-thread.ts), as it ships: compiled, from dist/
- * (the suite's global setup has just built it). Whatever thread compiles, the bytes are the same
- * and errors say the same thing.
+ * (the suite's global setup has just built it), both the module tree's and the bundle's, which
+ * holds mjml itself (scripts/build.js). Whatever thread compiles, the bytes are the same and
+ * errors say the same thing.
  */
 const { startMjmlWorker } = (await import(pathToFileURL(join(REPO, 'dist', 'render', 'mjml-thread.js')).href)) as typeof MjmlThread;
+const WORKERS: [string, URL | undefined][] = [
+  ['the compiled module tree', undefined],
+  ['the bundle bin/digest.js runs', pathToFileURL(join(BUNDLE, 'mjml-worker.js'))],
+];
 
 let ws: Workspace;
 let app: App;
 let view: DigestView;
-let worker: MjmlCompiler;
 beforeAll(async () => {
   ws = createWorkspace();
   app = await ws.app();
   const { selection, note } = await planEdition(app, 'weekly');
   view = buildViewModel({ number: 4, cadence: 'weekly', date: new Date('2026-11-30T08:00:00Z'), note: note ?? null }, selection.included, app.publication);
-  worker = startMjmlWorker();
 });
 afterAll(async () => {
-  await worker.close();
   await app.close();
   ws.cleanup();
 });
@@ -47,7 +50,15 @@ function refusal(compiling: Promise<unknown>): Promise<Error & { code?: string; 
   );
 }
 
-describe('MJML compiled in the worker', () => {
+describe.each(WORKERS)('MJML compiled in the worker of %s', (_name, workerFile) => {
+  let worker: MjmlCompiler;
+  beforeAll(() => {
+    worker = startMjmlWorker(workerFile);
+  });
+  afterAll(async () => {
+    await worker.close();
+  });
+
   it('renders the real templates and ten posts to the very bytes this thread does', async () => {
     const here = await renderDigest(await loadTemplates(join(ws.dir, 'templates'), inThread), view);
     const there = await renderDigest(await loadTemplates(join(ws.dir, 'templates'), worker), view);
@@ -84,7 +95,7 @@ describe('MJML compiled in the worker', () => {
   });
 
   it('carries on in this thread, with the same result, once the worker is gone', async () => {
-    const gone = startMjmlWorker();
+    const gone = startMjmlWorker(workerFile);
     await gone.close();
     expect(gone.inWorker).toBe(false);
     expect(await gone.compile(UNKNOWN_ELEMENT)).toEqual(await inThread.compile(UNKNOWN_ELEMENT));
