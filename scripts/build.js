@@ -83,7 +83,12 @@ function bundle() {
     splitting: true,
     external: ['better-sqlite3', 'pg-native', 'mjml', 'mjml-*', ...loadedOnDemand()],
   });
-  esbuild.buildSync({ ...common, entryPoints: [join(DIST, 'render', 'mjml-worker.js')], outfile: join(BUNDLE, 'mjml-worker.js'), external: DEFERRED_MJML_PARTS });
+  esbuild.buildSync({
+    ...common,
+    entryPoints: [join(DIST, 'render', 'mjml-worker.js')],
+    outfile: join(BUNDLE, 'mjml-worker.js'),
+    external: DEFERRED_MJML_PARTS,
+  });
   copyAssets(SRC, (path) => join(BUNDLE, basename(dirname(path)), basename(path)));
 }
 
