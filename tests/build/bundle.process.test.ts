@@ -15,6 +15,8 @@ import { childEnv, createWorkspace, REPO } from '../support/workspace.js';
  * MJML worker's file holds mjml, less the parts the worker loads only when touched.
  */
 const run = promisify(execFile);
+/** Whether bundled code holds the package: esbuild heads each module it takes in with a comment naming its path. */
+const holds = (code: string, name: string) => new RegExp(`^// node_modules/${name}/`, 'm').test(code);
 let db: TestDatabase;
 beforeAll(async () => {
   db = await freshDatabase();
@@ -43,15 +45,14 @@ describe('the bundled CLI', () => {
       .filter((name) => name.endsWith('.js'))
       .map((name) => readFileSync(join(BUNDLE, name), 'utf8'))
       .join('\n');
-    // esbuild heads each module it takes in with a comment naming its path.
-    expect(bundled).toMatch(/^\/\/ node_modules\/zod\//m);
-    for (const name of lazy) expect(bundled, name).not.toMatch(new RegExp(`^// node_modules/${name}/`, 'm'));
+    expect(holds(bundled, 'zod')).toBe(true);
+    for (const name of lazy) expect(holds(bundled, name), name).toBe(false);
   });
 
   it("holds mjml in the MJML worker's file, less the parts the worker defers", () => {
     expect(DEFERRED_MJML_PARTS).toEqual(DEFERRED_IN_THE_WORKER);
     const worker = readFileSync(join(BUNDLE, 'mjml-worker.js'), 'utf8');
-    expect(worker).toMatch(/^\/\/ node_modules\/mjml-core\//m);
-    for (const name of DEFERRED_MJML_PARTS) expect(worker, name).not.toMatch(new RegExp(`^// node_modules/${name}/`, 'm'));
+    expect(holds(worker, 'mjml-core')).toBe(true);
+    for (const name of DEFERRED_MJML_PARTS) expect(holds(worker, name), name).toBe(false);
   });
 });
