@@ -130,11 +130,17 @@ function splitAtBody(chunks: readonly Buffer[]): { headerBlock: string; body: Bu
 function simpleBodyHash(body: readonly Buffer[]): string {
   // The empty lines at the end lie in the last chunk that has other bytes and the chunks after it.
   let last = body.length - 1;
-  while (last > 0 && !/[^\r\n]/.test((body[last] as Buffer).toString('latin1'))) last -= 1;
+  while (last > 0 && onlyLineEnds(body[last] as Buffer)) last -= 1;
   const tail: Buffer = last === body.length - 1 ? (body[last] ?? Buffer.alloc(0)) : Buffer.concat(body.slice(last));
   let end = tail.length;
   while (end >= 2 && tail[end - 1] === 0x0a && tail[end - 2] === 0x0d) end -= 2;
   const hash = createHash('sha256');
   for (let i = 0; i < last; i += 1) hash.update(body[i] as Buffer);
   return hash.update(tail.subarray(0, end)).update('\r\n').digest('base64');
+}
+
+/** True when every byte is CR or LF (an empty chunk too); stops at the first other byte. */
+function onlyLineEnds(chunk: Buffer): boolean {
+  for (const byte of chunk) if (byte !== 0x0d && byte !== 0x0a) return false;
+  return true;
 }
