@@ -98,17 +98,20 @@ export async function prepareEdition(app: App, options: Pick<SendOptions, 'caden
     const made = (await app.store.openEdition(options.cadence)) ?? (options.tickKey ? await app.store.findEditionByTick(options.cadence, options.tickKey) : undefined);
     if (made) return made.status === 'sending' ? { ...nothing, edition: made, resumed: true } : nothing;
     const { problems, selection, feeds, note } = await planEdition(app, options.cadence);
-    if (selection.included.length === 0) return { ...nothing, problems, selection, feeds };
+    // SQLite has no prepare lock: another process may have made the edition since the look above.
+    // Then this one finds nothing new (the other recorded the posts) or loses the race to record
+    // it; either way it delivers the edition the other made.
+    const madeMeanwhile = async (): Promise<Prepared> => {
+      const other = await app.store.openEdition(options.cadence);
+      return other ? { ...nothing, edition: other, resumed: true } : { ...nothing, problems, selection, feeds };
+    };
+    if (selection.included.length === 0) return madeMeanwhile();
     const templates = await app.templates();
     const edition = await createEdition(
       { store: app.store, templates, publication: app.publication, ready: options.ready },
       { cadence: options.cadence, posts: selection.included, baseline: selection.baseline, now: app.now(), tickKey: options.tickKey ?? null, note },
     );
-    if (!edition) {
-      // Lost a race on SQLite (no prepare lock there): deliver the edition the other process made.
-      const other = await app.store.openEdition(options.cadence);
-      return other ? { ...nothing, edition: other, resumed: true } : { ...nothing, problems, selection, feeds };
-    }
+    if (!edition) return madeMeanwhile();
     app.logger.info('edition.created', { edition: edition.number, cadence: edition.cadence, posts: edition.posts.length });
     return { edition, resumed: false, problems, selection, feeds };
   });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chooseSegment } from '../src/edition/segments.js';
 import { defaultTransport } from '../src/app.js';
 import { DeliveryError } from '../src/errors.js';
-import { runSend } from '../src/pipeline.js';
+import { prepareEdition, runSend } from '../src/pipeline.js';
 import { inThreadMjml } from '../src/render/mjml.js';
 import { headerValue, startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { createWorkspace, post, type Workspace } from './support/workspace.js';
@@ -223,5 +223,30 @@ describe('connecting while the edition is prepared', () => {
     expect(smtp.received).toHaveLength(0);
     // The same send once the login works: the edition is made then, and goes out.
     expect((await send()).tally.sent).toBe(1);
+  });
+});
+
+describe('two senders preparing at once (SQLite has no prepare lock)', () => {
+  it('one that then finds the posts recorded by the edition the other made delivers that edition', async () => {
+    await addSubscribers({ email: 'ada@example.org' });
+    const app = await ws.app();
+    const other = await ws.app();
+    try {
+      // The other sender makes the edition just after this one has looked for an open one a
+      // second time (under the lock), and before it reads the post ledger.
+      let looks = 0;
+      const openEdition: typeof app.store.openEdition = async (cadence) => {
+        const open = await app.store.openEdition(cadence);
+        if ((looks += 1) === 2) expect((await prepareEdition(other, { cadence })).edition?.number).toBe(1);
+        return open;
+      };
+      const prepared = await prepareEdition({ ...app, store: { ...app.store, openEdition } }, { cadence: 'weekly' });
+      expect(looks).toBe(3);
+      expect(prepared).toMatchObject({ resumed: true, edition: { number: 1 } });
+      expect((await app.store.listEditions(10)).map((edition) => edition.number)).toEqual([1]);
+    } finally {
+      await other.close();
+      await app.close();
+    }
   });
 });
