@@ -1,5 +1,7 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
+import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 
 /**
  * A real SMTP server in the test process. Every accepted message is kept raw and parsed, with
@@ -31,9 +33,25 @@ export interface TestSmtpOptions {
   port?: number;
 }
 
+/**
+ * smtp-server holds its greeting 100 ms on every connection, to catch clients that talk before
+ * it (a spam-bot tell). No client here is one, and the suite opens hundreds of connections: this
+ * server greets at once, which cut the suite's wall time by about a quarter. The rest of each
+ * session is smtp-server's own; `connect` is its own too, but for that first wait.
+ */
+class PromptSmtpServer extends SMTPServer {
+  override connect(socket: Socket, socketOptions?: SMTPConnectionOptions | null): void {
+    const connection = new SMTPConnection(this, socket, socketOptions);
+    this.connections.add(connection);
+    connection.on('error', (error: Error) => this._onError(error));
+    connection.on('connect', (data) => this._onClientConnect(data));
+    connection._setListeners(() => connection.connectionReady());
+  }
+}
+
 export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const received: Received[] = [];
-  const server = new SMTPServer({
+  const server = new PromptSmtpServer({
     secure: false,
     disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     authOptional: !options.auth,
