@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Workspaces, SQLite files, Chromium profiles and the throwaway PostgreSQL go under TMPDIR; on a
@@ -25,10 +26,12 @@ export default defineConfig({
     // loaded by other work (load average 11), with nothing wrong with it.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Browser and process tests start real servers; two cores run two files at a time. A third
-    // worker measured no faster under load (the suite is CPU-bound: docs/performance.md) and
-    // stretched the timing-sensitive process files.
-    maxWorkers: 2,
+    // Half again as many files at a time as there are cores: the process, browser and scheduler
+    // files spend much of their time waiting (servers, ticks, workers declared dead), and other
+    // files' work fills those waits. On two cores, three: 75–79 s, against 102–107 s for two and
+    // 79–84 s for four, which only added contention (docs/performance.md). At most eight: each may
+    // start a browser.
+    maxWorkers: Math.min(8, Math.ceil(1.5 * availableParallelism())),
     // Each worker imports src/ once for all its files instead of once per file (most of the CPU
     // the suite spent went to importing the same modules again). Tests keep no global state
     // between files: servers, databases and workspaces are their own, clocks are passed in.
