@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import { messageOf, TemplateError } from '../errors.js';
 import { inThreadMjml, type MjmlCompiler } from './mjml.js';
+import { precompiled } from './precompiled.js';
 
 /**
  * Loads and compiles the editor's templates once: the MJML layout, the plain-text layout and every
@@ -67,12 +68,12 @@ type Render = (view: object) => string;
 /** Compiles eagerly (syntax errors surface now) and tags runtime errors with this file's name. */
 function compileFile(handlebars: typeof Handlebars, file: string, source: string, plainText: boolean): Render {
   const options = { strict: true, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true, noEscape: plainText };
+  let template: Handlebars.TemplateDelegate;
   try {
-    handlebars.precompile(source, options);
+    template = precompiled(handlebars, source, options);
   } catch (error) {
     throw templateError(file, error);
   }
-  const template = handlebars.compile(source, options);
   return (view, ...rest: unknown[]) => {
     try {
       return (template as (v: object, ...r: unknown[]) => string)(view, ...rest);

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { messageOf, TemplateError } from '../errors.js';
+import { precompiled } from '../render/precompiled.js';
 
 /**
  * The web pages and the sign-up emails are Handlebars templates in `templates/web/`, edited like the
@@ -29,8 +30,7 @@ export async function loadPages(webDir: string): Promise<Pages> {
     const source = await readFile(join(webDir, file), 'utf8');
     const name = file.replace(/\.hbs$/, '');
     try {
-      compiled.set(name, handlebars.compile(source, { strict: false, noEscape: name.endsWith('.txt') }));
-      handlebars.precompile(source);
+      compiled.set(name, precompiled(handlebars, source, { strict: false, noEscape: name.endsWith('.txt') }));
     } catch (cause) {
       throw new TemplateError('TEMPLATE_INVALID', `templates/web/${file}: ${messageOf(cause).split('\n')[0]}`, { cause });
     }
