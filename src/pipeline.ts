@@ -21,7 +21,7 @@ import type { Delivery, DeliveryState, Edition } from './store/store.js';
  *   5. MJML → HTML + plain text  render/render-digest.ts
  *   6. record the edition and freeze its recipients     edition/create-edition.ts
  *   7. personalise per subscriber (token substitution)  mail/message.ts
- *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts
+ *   8. deliver and record each delivery                 deliver/run.ts → deliver.ts → attempt.ts, outcomes.ts
  * Stages 1–6 (prepare) happen once per edition, under the store's prepare lock; stage 7–8 (deliver)
  * is done by this process alongside any `digest worker`s, each claiming rows of the ledger.
  * An unfinished edition is delivered first, with the content it was created with.
