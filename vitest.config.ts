@@ -29,8 +29,8 @@ export default defineConfig({
     // Half again as many files at a time as there are cores: the process, browser and scheduler
     // files spend much of their time waiting (servers, ticks, workers declared dead), and other
     // files' work fills those waits. On two cores, three: 75–79 s, against 102–107 s for two and
-    // 79–84 s for four, which only added contention (docs/performance.md). At most eight: each may
-    // start a browser.
+    // 76–92 s for four, which only added contention (the table in docs/performance.md). At most
+    // eight: each may start a browser.
     maxWorkers: Math.min(8, Math.ceil(1.5 * availableParallelism())),
     // Each worker imports src/ once for all its files instead of once per file (most of the CPU
     // the suite spent went to importing the same modules again). Tests keep no global state
